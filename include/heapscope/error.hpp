@@ -1,0 +1,48 @@
+#pragma once
+// One error hierarchy for the whole library. The library and the readers
+// throw; only the CLI catches, and it maps the type to an exit code:
+//   InputError / UsageError -> 2, anything else -> 3.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace heapscope {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Bad command line: unknown id, option that does not fit the input, ...
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The input file is unreadable, truncated, corrupt or hostile. The reader
+// that finds the problem knows the byte offset; the path and the format are
+// usually filled in by the reader registry, which knows which reader ran.
+class InputError : public Error {
+ public:
+  explicit InputError(std::string problem, std::optional<std::uint64_t> offset = std::nullopt,
+                      std::string path = {}, std::string format = {});
+
+  const std::string& problem() const { return problem_; }
+  const std::optional<std::uint64_t>& offset() const { return offset_; }
+  const std::string& path() const { return path_; }
+  const std::string& format() const { return format_; }
+
+  // A copy with path and format set where they were still empty.
+  InputError with_context(const std::string& path, const std::string& format) const;
+
+ private:
+  static std::string compose(const std::string& problem, const std::optional<std::uint64_t>& offset,
+                             const std::string& path, const std::string& format);
+  std::string problem_;
+  std::optional<std::uint64_t> offset_;
+  std::string path_;
+  std::string format_;
+};
+
+}  // namespace heapscope

@@ -1,0 +1,189 @@
+#pragma once
+// The heap graph in flat arrays. Nothing here knows a file format.
+//
+// Node 0 is a virtual super-root: its out-edges are the snapshot's roots,
+// each labelled with the root's name. Objects are nodes 1..N in the order
+// the reader added them. Out-edges are CSR (out_begin_/edge_target_); the
+// strong in-edges are a second CSR (in_begin_/in_source_). Weak edges are
+// kept (for display) but never retain and are absent from the in-CSR.
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "heapscope/string_table.hpp"
+
+namespace heapscope {
+
+using NodeIndex = std::uint32_t;
+using EdgeIndex = std::uint64_t;
+inline constexpr NodeIndex kSuperRoot = 0;
+inline constexpr NodeIndex kNoNode = 0xFFFFFFFFu;
+
+enum class EdgeKind : std::uint8_t { Strong = 0, Weak = 1 };
+
+// An edge label is an interned name ("'cache'", "next") or an integer index
+// (list slot, array element). Indices are kept as numbers so a list of a
+// million items does not intern a million "[i]" strings.
+class EdgeLabel {
+ public:
+  static constexpr std::uint32_t kIndexBit = 0x80000000u;
+  static constexpr std::uint32_t kMaxIndex = kIndexBit - 1;
+
+  constexpr EdgeLabel() = default;
+  static constexpr EdgeLabel named(StringId name) { return EdgeLabel(name); }
+  // Callers check index <= kMaxIndex (larger indices are interned as names).
+  static constexpr EdgeLabel index(std::uint32_t i) { return EdgeLabel(i | kIndexBit); }
+
+  static constexpr EdgeLabel from_raw(std::uint32_t raw) { return EdgeLabel(raw); }
+
+  constexpr bool is_index() const { return (raw_ & kIndexBit) != 0; }
+  constexpr bool empty() const { return raw_ == 0; }
+  constexpr std::uint32_t index_value() const { return raw_ & ~kIndexBit; }
+  constexpr StringId name() const { return is_index() ? kNoString : raw_; }
+  constexpr std::uint32_t raw() const { return raw_; }
+  friend constexpr bool operator==(EdgeLabel a, EdgeLabel b) { return a.raw_ == b.raw_; }
+
+ private:
+  constexpr explicit EdgeLabel(std::uint32_t raw) : raw_(raw) {}
+  std::uint32_t raw_ = 0;
+};
+
+struct RootInfo {
+  NodeIndex node = kNoNode;
+  StringId name = kNoString;  // "module __main__", "thread 1 stack"
+  StringId kind = kNoString;  // "module", "frame", "external", "static", ...
+};
+
+class GraphBuilder;
+
+class HeapGraph {
+ public:
+  HeapGraph() = default;
+  HeapGraph(HeapGraph&&) noexcept = default;
+  HeapGraph& operator=(HeapGraph&&) noexcept = default;
+
+  // Nodes, including the super-root.
+  std::size_t node_count() const { return object_id_.size(); }
+  // Objects: every node but the super-root.
+  std::size_t object_count() const { return node_count() - 1; }
+  std::size_t edge_count() const { return edge_target_.size(); }
+
+  std::uint64_t object_id(NodeIndex n) const { return object_id_[n]; }
+  std::uint64_t shallow_size(NodeIndex n) const { return shallow_size_[n]; }
+  StringId type(NodeIndex n) const { return type_[n]; }
+  StringId name(NodeIndex n) const { return name_[n]; }
+  // Allocation site (e.g. a tracemalloc traceback), kNoString when unknown.
+  StringId alloc_site(NodeIndex n) const { return alloc_site_.empty() ? kNoString : alloc_site_[n]; }
+  bool has_alloc_sites() const { return !alloc_site_.empty(); }
+
+  EdgeIndex out_begin(NodeIndex n) const { return out_begin_[n]; }
+  EdgeIndex out_end(NodeIndex n) const { return out_begin_[n + 1]; }
+  NodeIndex edge_target(EdgeIndex e) const { return edge_target_[e]; }
+  EdgeLabel edge_label(EdgeIndex e) const { return EdgeLabel::from_raw(edge_label_[e]); }
+  EdgeKind edge_kind(EdgeIndex e) const { return static_cast<EdgeKind>(edge_kind_[e]); }
+  bool is_strong(EdgeIndex e) const { return edge_kind_[e] == 0; }
+  // The node an edge leaves (binary search over out_begin_).
+  NodeIndex edge_source(EdgeIndex e) const;
+
+  // Sources of the strong edges into n (duplicates possible).
+  std::span<const NodeIndex> strong_referrers(NodeIndex n) const {
+    return {in_source_.data() + in_begin_[n], in_source_.data() + in_begin_[n + 1]};
+  }
+
+  const std::vector<RootInfo>& roots() const { return roots_; }
+  const StringTable& strings() const { return strings_; }
+  std::string_view text(StringId id) const { return strings_.view(id); }
+  // "[3]" for an index, the name otherwise.
+  std::string label_text(EdgeLabel label) const;
+
+  // The node with this object id, kNoNode if none.
+  NodeIndex find(std::uint64_t object_id) const;
+  // Object nodes sorted by object id (for merge joins between snapshots).
+  const std::vector<NodeIndex>& nodes_by_id() const { return nodes_by_id_; }
+
+  std::uint64_t dropped_dangling_edges() const { return dropped_dangling_edges_; }
+  std::uint64_t dropped_dangling_roots() const { return dropped_dangling_roots_; }
+  std::uint64_t weak_edge_count() const { return weak_edge_count_; }
+  // Free-form facts about the snapshot (producer, pid, python version...).
+  const std::map<std::string, std::string>& meta() const { return meta_; }
+
+ private:
+  friend class GraphBuilder;
+  std::vector<std::uint64_t> object_id_;
+  std::vector<std::uint64_t> shallow_size_;
+  std::vector<StringId> type_;
+  std::vector<StringId> name_;
+  std::vector<StringId> alloc_site_;  // empty, or one per node
+  std::vector<EdgeIndex> out_begin_;  // node_count + 1
+  std::vector<NodeIndex> edge_target_;
+  std::vector<std::uint32_t> edge_label_;
+  std::vector<std::uint8_t> edge_kind_;
+  std::vector<EdgeIndex> in_begin_;  // node_count + 1
+  std::vector<NodeIndex> in_source_;
+  std::vector<NodeIndex> nodes_by_id_;
+  std::vector<RootInfo> roots_;
+  StringTable strings_;
+  std::uint64_t dropped_dangling_edges_ = 0;
+  std::uint64_t dropped_dangling_roots_ = 0;
+  std::uint64_t weak_edge_count_ = 0;
+  std::map<std::string, std::string> meta_;
+};
+
+// How readers name edge targets and roots.
+enum class TargetNaming {
+  ById,       // by object id (heapscope JSON graphs, cores): resolved at build()
+  ByOrdinal,  // by the 0-based order in which nodes were added (V8 snapshots)
+};
+
+// Readers push nodes and edges into a builder; build() makes the HeapGraph.
+// Edges must be added right after their source node (add_node, then its
+// add_edge calls), which is how every supported format lists them, so the
+// out-CSR is filled in order with no sort.
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(TargetNaming naming = TargetNaming::ById);
+
+  StringId intern(std::string_view text) { return strings_.intern(text); }
+  StringTable& strings() { return strings_; }
+  void reserve(std::size_t nodes, std::size_t edges);
+
+  // Returns the node's final index (1-based: the super-root is 0).
+  NodeIndex add_node(std::uint64_t object_id, StringId type, std::uint64_t shallow_size,
+                     StringId name = kNoString);
+  void set_alloc_site(NodeIndex node, StringId site);
+  // An edge from the node added last to target (an id or an ordinal).
+  void add_edge(std::uint64_t target, EdgeLabel label = {}, EdgeKind kind = EdgeKind::Strong);
+  void add_root(std::uint64_t target, StringId name = kNoString, StringId kind = kNoString);
+  void set_meta(std::string key, std::string value) { meta_[std::move(key)] = std::move(value); }
+
+  std::size_t node_count() const { return object_id_.size() - 1; }
+  std::size_t edge_count() const { return edge_to_.size(); }
+
+  // Resolves targets (dropping and counting dangling ones), builds both CSRs.
+  // Throws InputError on a duplicate object id or when counts overflow.
+  HeapGraph build() &&;
+
+ private:
+  struct PendingRoot {
+    std::uint64_t target;
+    StringId name;
+    StringId kind;
+  };
+  TargetNaming naming_;
+  StringTable strings_;
+  std::vector<std::uint64_t> object_id_;
+  std::vector<std::uint64_t> shallow_size_;
+  std::vector<StringId> type_;
+  std::vector<StringId> name_;
+  std::vector<StringId> alloc_site_;
+  std::vector<EdgeIndex> out_begin_;   // per added node: index of its first edge
+  std::vector<std::uint64_t> edge_to_;  // ids or ordinals, resolved at build
+  std::vector<std::uint32_t> edge_label_;
+  std::vector<std::uint8_t> edge_kind_;
+  std::vector<PendingRoot> roots_;
+  std::map<std::string, std::string> meta_;
+};
+
+}  // namespace heapscope

@@ -1,0 +1,139 @@
+#pragma once
+// Plain report structs: the only thing the output writers see. Every string
+// is resolved here, so writers need neither the graph nor the string table.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace heapscope {
+
+// One object as reports show it.
+struct ObjectView {
+  std::uint64_t id = 0;
+  std::string type;
+  std::string name;  // optional label ("module __main__", "'abc'")
+  std::uint64_t shallow_size = 0;
+  std::uint64_t retained_size = 0;
+  std::string alloc_site;  // allocation traceback, when the producer gave one
+};
+
+// One step of a reference chain: reached `object` over an edge named `edge`
+// (for the first step, the edge is the root's name). A folded run of
+// repeated steps has repeat > 0: "x repeat more `type` via edge".
+struct ChainStep {
+  std::string edge;
+  bool weak = false;
+  std::uint64_t id = 0;
+  std::string type;
+  std::string name;
+  std::uint64_t repeat = 0;
+};
+
+struct Chain {
+  std::string root_kind;       // kind of the root the chain starts at
+  std::uint64_t length = 0;    // number of edges, unfolded, from the root object
+  std::vector<ChainStep> steps;
+};
+
+struct Summary {
+  std::string path;
+  std::string format;
+  std::uint64_t objects = 0;
+  std::uint64_t edges = 0;  // object edges, without the virtual root's
+  std::uint64_t weak_edges = 0;
+  std::uint64_t roots = 0;
+  std::uint64_t total_shallow_size = 0;
+  std::uint64_t reachable_objects = 0;
+  std::uint64_t reachable_size = 0;
+  std::uint64_t unreachable_objects = 0;
+  std::uint64_t unreachable_size = 0;
+  std::uint64_t dropped_dangling_refs = 0;
+  std::uint64_t dropped_dangling_roots = 0;
+};
+
+struct RetainerRow {
+  ObjectView object;
+  double percent_of_reachable = 0;
+  Chain chain;
+};
+
+struct TypeRow {
+  std::string type;
+  std::uint64_t count = 0;
+  std::uint64_t shallow_size = 0;
+  std::uint64_t retained_size = 0;  // counted only for objects no same-type object dominates
+};
+
+// What accumulates under an accumulation point, grouped by type.
+struct AccumulatedType {
+  std::string type;
+  std::uint64_t count = 0;
+  std::uint64_t retained_size = 0;
+};
+
+struct SuspectRow {
+  ObjectView suspect;             // topmost object of the dominating subtree
+  ObjectView accumulation_point;  // where the 80% descent stopped
+  double percent_of_reachable = 0;
+  Chain chain;                    // to the accumulation point
+  std::vector<AccumulatedType> accumulated;  // dominated children, by type, biggest first
+  std::string description;        // one human sentence
+};
+
+// Unreachable objects (garbage or leaks, depending on the producer), grouped.
+struct LeakGroup {
+  std::string type;
+  std::uint64_t count = 0;
+  std::uint64_t shallow_size = 0;
+  std::uint64_t unreferenced = 0;  // how many of them nothing references (leak heads)
+};
+
+struct LeakedSection {
+  std::uint64_t objects = 0;
+  std::uint64_t size = 0;
+  std::uint64_t unreferenced_objects = 0;
+  std::vector<LeakGroup> groups;
+  std::vector<ObjectView> heads;  // unreferenced unreachable objects, biggest subtree first
+};
+
+struct AnalyzeReport {
+  Summary summary;
+  std::vector<RetainerRow> top_retainers;
+  std::vector<TypeRow> types;
+  std::vector<SuspectRow> suspects;
+  LeakedSection leaked;
+  double suspect_threshold = 0.10;
+  std::vector<std::string> warnings;
+};
+
+struct DominatorRow {
+  std::uint64_t id = 0;
+  std::string type;
+  std::uint64_t shallow_size = 0;
+  std::uint64_t retained_size = 0;
+  std::uint64_t idom = 0;  // 0 when only the virtual super-root dominates
+};
+
+struct PathsEntry {
+  ObjectView target;
+  bool reachable = true;
+  bool truncated = false;  // search budget ran out before K chains were found
+  std::vector<Chain> chains;
+};
+
+struct PathsReport {
+  std::string path;
+  std::vector<PathsEntry> entries;
+};
+
+struct InfoReport {
+  Summary summary;
+  std::string compression;
+  std::uint64_t file_size = 0;
+  std::vector<std::pair<std::string, std::string>> meta;
+  std::vector<std::string> warnings;
+  std::uint64_t trace_count = 0;  // allocation tables
+};
+
+}  // namespace heapscope

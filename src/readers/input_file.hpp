@@ -1,0 +1,57 @@
+#pragma once
+// The bytes of one input, whatever they came from: a memory-mapped file, a
+// decompressed copy of a .gz / .zst file, standard input, or a buffer made
+// in a test. Readers never open paths themselves.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace heapscope::readers {
+
+enum class Compression { None, Gzip, Zstd };
+
+class InputFile {
+ public:
+  // Opens path ("-" is standard input), maps it, and decompresses it when its
+  // first bytes are a gzip or zstd magic. Throws InputError.
+  static InputFile open(const std::string& path);
+  // An in-memory input (tests, fuzzing); decompressed like a file.
+  static InputFile from_bytes(std::string bytes, std::string display_name = "<memory>");
+
+  InputFile(InputFile&&) noexcept;
+  InputFile& operator=(InputFile&&) noexcept;
+  ~InputFile();
+
+  std::string_view bytes() const { return {data_, size_}; }
+  const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(data_); }
+  std::size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+  Compression compression() const { return compression_; }
+  // True when bytes() is a memory map of the file itself (never copied).
+  bool is_mapped() const { return mapping_ != nullptr; }
+
+  // At least `padding` readable bytes after the end of bytes()? (simdjson
+  // needs 64.) Owned buffers are always padded; maps are not.
+  bool has_padding(std::size_t padding) const { return padding <= padding_; }
+
+  static constexpr std::size_t kPadding = 64;
+
+ private:
+  InputFile() = default;
+  void adopt_owned(std::vector<char> bytes);
+  void decompress_if_needed();
+
+  std::string path_;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t padding_ = 0;
+  void* mapping_ = nullptr;
+  std::size_t mapping_size_ = 0;
+  std::vector<char> owned_;  // decompressed or read bytes, plus kPadding zeros
+  Compression compression_ = Compression::None;
+};
+
+}  // namespace heapscope::readers
