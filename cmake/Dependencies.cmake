@@ -15,3 +15,22 @@ if(TARGET zstd::libzstd_shared)
 else()
   set(HEAPSCOPE_ZSTD_TARGET zstd::libzstd_static)
 endif()
+
+# simdjson's On-Demand API is compiled only for the "builtin" implementation,
+# i.e. the one the compiler flags allow; with plain x86-64 flags that is the
+# scalar fallback (several times slower). When the build machine has AVX2 (the
+# machines heapscope is built and run on do), the readers are compiled for
+# simdjson's haswell kernel. HEAPSCOPE_READER_ARCH_FLAGS overrides the choice
+# (set it empty for a portable binary).
+if(NOT DEFINED HEAPSCOPE_READER_ARCH_FLAGS)
+  set(HEAPSCOPE_READER_ARCH_FLAGS "")
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    include(CheckCXXSourceRuns)
+    check_cxx_source_runs("int main(){return __builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"bmi2\") && __builtin_cpu_supports(\"pclmul\") ? 0 : 1;}"
+                          HEAPSCOPE_HOST_HAS_AVX2)
+    if(HEAPSCOPE_HOST_HAS_AVX2)
+      set(HEAPSCOPE_READER_ARCH_FLAGS "-mavx2;-mbmi;-mbmi2;-mlzcnt;-mpclmul;-mpopcnt")
+    endif()
+  endif()
+endif()
+message(STATUS "heapscope: reader SIMD flags: '${HEAPSCOPE_READER_ARCH_FLAGS}'")

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace heapscope {
@@ -93,23 +94,27 @@ struct LeakedSection {
   std::uint64_t objects = 0;
   std::uint64_t size = 0;
   std::uint64_t unreferenced_objects = 0;
-  std::vector<LeakGroup> groups;
+  std::vector<LeakGroup> groups;    // the biggest `top` groups
+  std::uint64_t groups_total = 0;
   std::vector<ObjectView> heads;  // unreferenced unreachable objects, biggest subtree first
 };
 
 struct AnalyzeReport {
   Summary summary;
   std::vector<RetainerRow> top_retainers;
-  std::vector<TypeRow> types;
+  std::vector<TypeRow> types;        // the biggest `top` types
+  std::uint64_t types_total = 0;     // how many types there are in all
   std::vector<SuspectRow> suspects;
   LeakedSection leaked;
   double suspect_threshold = 0.10;
   std::vector<std::string> warnings;
 };
 
+// Views into the graph's string table: a dominators listing can have
+// millions of rows, so it does not copy the type names.
 struct DominatorRow {
   std::uint64_t id = 0;
-  std::string type;
+  std::string_view type;
   std::uint64_t shallow_size = 0;
   std::uint64_t retained_size = 0;
   std::uint64_t idom = 0;  // 0 when only the virtual super-root dominates

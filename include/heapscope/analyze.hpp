@@ -1,0 +1,48 @@
+#pragma once
+// The analyses the CLI offers on heap graphs, producing report models.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heapscope/dominators.hpp"
+#include "heapscope/heap_graph.hpp"
+#include "heapscope/paths.hpp"
+#include "heapscope/report.hpp"
+
+namespace heapscope {
+
+struct AnalyzeOptions {
+  std::size_t top = 20;                  // rows of top retainers, types, leaked groups
+  double suspect_threshold = 0.10;       // share of the reachable heap that makes a suspect
+  double accumulation_ratio = 0.80;      // descend while one child keeps this share
+  std::size_t accumulated_types = 5;     // types listed per suspect
+  std::size_t leaked_heads = 10;         // unreferenced unreachable objects listed
+};
+
+// Everything computed once per graph and shared by the reports.
+struct GraphAnalysis {
+  const HeapGraph& graph;
+  DominatorTree tree;
+  DominatorChildren children;
+  RootDistances distances;
+
+  explicit GraphAnalysis(const HeapGraph& g);
+  std::uint64_t reachable_size() const { return tree.retained[kSuperRoot]; }
+  ObjectView view(NodeIndex node) const;
+  Chain chain_to(NodeIndex node) const;
+};
+
+Summary summarize(const GraphAnalysis& analysis, const std::string& path, const std::string& format);
+std::vector<RetainerRow> top_retainers(const GraphAnalysis& analysis, std::size_t top);
+// All types, biggest retained first (then shallow, count, name).
+std::vector<TypeRow> type_table(const GraphAnalysis& analysis);
+std::vector<SuspectRow> leak_suspects(const GraphAnalysis& analysis, const AnalyzeOptions& options);
+LeakedSection leaked_objects(const GraphAnalysis& analysis, const AnalyzeOptions& options);
+
+AnalyzeReport analyze_graph(const GraphAnalysis& analysis, const AnalyzeOptions& options,
+                            const std::string& path, const std::string& format);
+
+// Every reachable object, retained size descending, then id.
+std::vector<DominatorRow> dominator_rows(const GraphAnalysis& analysis);
+
+}  // namespace heapscope

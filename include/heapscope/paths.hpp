@@ -1,0 +1,43 @@
+#pragma once
+// Reference chains from the roots: one BFS over strong edges gives every
+// reachable object's shortest chain; a bounded best-first search gives the
+// K shortest distinct chains to one object.
+#include <cstdint>
+#include <vector>
+
+#include "heapscope/heap_graph.hpp"
+#include "heapscope/report.hpp"
+
+namespace heapscope {
+
+inline constexpr EdgeIndex kNoEdge = ~EdgeIndex{0};
+inline constexpr std::uint32_t kUnreached = 0xFFFFFFFFu;
+
+struct RootDistances {
+  std::vector<EdgeIndex> parent_edge;  // per node: the BFS tree edge into it, kNoEdge if none
+  std::vector<std::uint32_t> depth;    // per node: edges from the super-root, kUnreached
+  bool reached(NodeIndex n) const { return depth[n] != kUnreached; }
+};
+
+RootDistances shortest_paths_from_roots(const HeapGraph& graph);
+
+// The edges of the BFS chain to target, from the super-root's edge on.
+std::vector<EdgeIndex> shortest_chain_edges(const HeapGraph& graph, const RootDistances& distances,
+                                            NodeIndex target);
+
+// A chain for reports, with runs of repeated (type, edge name) steps folded
+// when fold_runs is set (a run of 4 or more shows its first and last step).
+Chain make_chain(const HeapGraph& graph, const std::vector<EdgeIndex>& edges, bool fold_runs = true);
+
+struct ChainSearchResult {
+  std::vector<std::vector<EdgeIndex>> chains;  // shortest first
+  bool truncated = false;                      // budget ran out before k were found
+};
+
+// Up to k shortest distinct simple chains from the roots to target (A*
+// backwards over strong in-edges, with the BFS depth as an exact heuristic).
+// `budget` bounds the number of partial chains expanded.
+ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances& distances, NodeIndex target,
+                                    std::size_t k, std::size_t budget = 1'000'000);
+
+}  // namespace heapscope

@@ -1,0 +1,324 @@
+#include "heapscope/analyze.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "heapscope/units.hpp"
+
+namespace heapscope {
+
+GraphAnalysis::GraphAnalysis(const HeapGraph& g)
+    : graph(g), tree(compute_dominators(g)), children(dominator_children(g, tree)),
+      distances(shortest_paths_from_roots(g)) {}
+
+ObjectView GraphAnalysis::view(NodeIndex node) const {
+  ObjectView v;
+  v.id = graph.object_id(node);
+  v.type = std::string(graph.text(graph.type(node)));
+  v.name = std::string(graph.text(graph.name(node)));
+  v.shallow_size = graph.shallow_size(node);
+  v.retained_size = tree.retained[node];
+  v.alloc_site = std::string(graph.text(graph.alloc_site(node)));
+  return v;
+}
+
+Chain GraphAnalysis::chain_to(NodeIndex node) const {
+  return make_chain(graph, shortest_chain_edges(graph, distances, node));
+}
+
+namespace {
+
+double percent_of(std::uint64_t part, std::uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// Orders nodes by retained size descending, then object id ascending.
+auto by_retained(const GraphAnalysis& a) {
+  return [&a](NodeIndex x, NodeIndex y) {
+    if (a.tree.retained[x] != a.tree.retained[y]) return a.tree.retained[x] > a.tree.retained[y];
+    return a.graph.object_id(x) < a.graph.object_id(y);
+  };
+}
+
+}  // namespace
+
+Summary summarize(const GraphAnalysis& a, const std::string& path, const std::string& format) {
+  const HeapGraph& g = a.graph;
+  Summary s;
+  s.path = path;
+  s.format = format;
+  s.objects = g.object_count();
+  s.edges = g.edge_count() - (g.out_end(kSuperRoot) - g.out_begin(kSuperRoot));
+  s.weak_edges = g.weak_edge_count();
+  s.roots = g.roots().size();
+  for (NodeIndex n = 1; n < g.node_count(); ++n) s.total_shallow_size += g.shallow_size(n);
+  s.reachable_objects = a.tree.reachable_count() - 1;
+  s.reachable_size = a.reachable_size();
+  s.unreachable_objects = s.objects - s.reachable_objects;
+  s.unreachable_size = s.total_shallow_size - s.reachable_size;
+  s.dropped_dangling_refs = g.dropped_dangling_edges();
+  s.dropped_dangling_roots = g.dropped_dangling_roots();
+  return s;
+}
+
+std::vector<RetainerRow> top_retainers(const GraphAnalysis& a, std::size_t top) {
+  std::vector<NodeIndex> nodes(a.tree.preorder.begin() + 1, a.tree.preorder.end());
+  const std::size_t count = std::min(top, nodes.size());
+  std::partial_sort(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(count), nodes.end(),
+                    by_retained(a));
+  std::vector<RetainerRow> rows;
+  for (std::size_t i = 0; i < count; ++i) {
+    rows.push_back({a.view(nodes[i]), percent_of(a.tree.retained[nodes[i]], a.reachable_size()),
+                    a.chain_to(nodes[i])});
+  }
+  return rows;
+}
+
+std::vector<TypeRow> type_table(const GraphAnalysis& a) {
+  const HeapGraph& g = a.graph;
+  std::vector<TypeRow> rows(g.strings().size());
+  for (NodeIndex n = 1; n < g.node_count(); ++n) {
+    TypeRow& row = rows[g.type(n)];
+    ++row.count;
+    row.shallow_size += g.shallow_size(n);
+  }
+  // Walk the dominator tree keeping, per type, how many objects of that
+  // type are on the current path: a node's retained size counts for its
+  // type only when none of its dominators has the same type.
+  std::vector<std::uint32_t> active(g.strings().size(), 0);
+  struct Frame {
+    NodeIndex node;
+    std::size_t next_child;
+  };
+  std::vector<Frame> stack{{kSuperRoot, 0}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const auto kids = a.children.of(top.node);
+    if (top.next_child == kids.size()) {
+      if (top.node != kSuperRoot) --active[g.type(top.node)];
+      stack.pop_back();
+      continue;
+    }
+    const NodeIndex child = kids[top.next_child++];
+    if (active[g.type(child)]++ == 0) rows[g.type(child)].retained_size += a.tree.retained[child];
+    stack.push_back({child, 0});
+  }
+  std::vector<TypeRow> result;
+  for (StringId t = 0; t < rows.size(); ++t) {
+    if (rows[t].count == 0) continue;
+    rows[t].type = std::string(g.text(t));
+    result.push_back(std::move(rows[t]));
+  }
+  std::sort(result.begin(), result.end(), [](const TypeRow& x, const TypeRow& y) {
+    if (x.retained_size != y.retained_size) return x.retained_size > y.retained_size;
+    if (x.shallow_size != y.shallow_size) return x.shallow_size > y.shallow_size;
+    if (x.count != y.count) return x.count > y.count;
+    return x.type < y.type;
+  });
+  return result;
+}
+
+namespace {
+
+std::vector<AccumulatedType> accumulated_under(const GraphAnalysis& a, NodeIndex point, std::size_t limit) {
+  std::vector<AccumulatedType> groups;
+  std::vector<std::pair<StringId, std::size_t>> slot;  // type -> index in groups (few types: linear)
+  for (const NodeIndex child : a.children.of(point)) {
+    const StringId type = a.graph.type(child);
+    auto it = std::find_if(slot.begin(), slot.end(), [type](const auto& p) { return p.first == type; });
+    if (it == slot.end()) {
+      slot.emplace_back(type, groups.size());
+      groups.push_back({std::string(a.graph.text(type)), 0, 0});
+      it = slot.end() - 1;
+    }
+    ++groups[it->second].count;
+    groups[it->second].retained_size += a.tree.retained[child];
+  }
+  std::sort(groups.begin(), groups.end(), [](const AccumulatedType& x, const AccumulatedType& y) {
+    if (x.retained_size != y.retained_size) return x.retained_size > y.retained_size;
+    if (x.count != y.count) return x.count > y.count;
+    return x.type < y.type;
+  });
+  if (groups.size() > limit) groups.resize(limit);
+  return groups;
+}
+
+std::string object_phrase(const ObjectView& v) {
+  return "`" + v.type + "`" + (v.name.empty() ? "" : " " + v.name);
+}
+
+std::string chain_phrase(const Chain& chain) {
+  std::string text;
+  for (std::size_t i = 0; i < chain.steps.size(); ++i) {
+    const ChainStep& step = chain.steps[i];
+    if (i > 0) text += " -> ";
+    if (step.repeat > 0) {
+      text += "(x " + with_thousands(step.repeat) + " more `" + step.type + "` via " + step.edge + ")";
+    } else {
+      text += step.edge.empty() ? "?" : step.edge;
+    }
+  }
+  return text;
+}
+
+std::string describe_suspect(const SuspectRow& row) {
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%.1f%%", row.percent_of_reachable);
+  std::string text = object_phrase(row.accumulation_point) + " (reached via " + chain_phrase(row.chain) + ")";
+  if (!row.accumulated.empty()) {
+    const AccumulatedType& main = row.accumulated.front();
+    text += " holds " + with_thousands(main.count) + " `" + main.type + "` object" +
+            (main.count == 1 ? "" : "s") + " (" + human_size(main.retained_size) + ")";
+  } else {
+    text += " holds " + human_size(row.accumulation_point.retained_size);
+  }
+  return text + ", " + percent + " of the reachable heap";
+}
+
+}  // namespace
+
+std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptions& options) {
+  std::vector<SuspectRow> rows;
+  const auto threshold = static_cast<std::uint64_t>(options.suspect_threshold * static_cast<double>(a.reachable_size()));
+  if (a.reachable_size() == 0) return rows;
+  auto big = [&](NodeIndex n) { return a.tree.retained[n] >= std::max<std::uint64_t>(threshold, 1); };
+
+  // Each work item is a subtree top. From it, descend while one child keeps
+  // accumulation_ratio of its parent (MAT's accumulation point); then the
+  // accumulation point's big children become work items of their own, so
+  // two separate leaks under one module are two suspects.
+  std::vector<NodeIndex> work{kSuperRoot};
+  while (!work.empty()) {
+    const NodeIndex start = work.back();
+    work.pop_back();
+    NodeIndex point = start;
+    NodeIndex suspect = start == kSuperRoot ? kNoNode : start;
+    for (;;) {
+      const auto kids = a.children.of(point);
+      if (kids.empty()) break;
+      const NodeIndex biggest = kids.front();
+      if (static_cast<double>(a.tree.retained[biggest]) <
+          options.accumulation_ratio * static_cast<double>(a.tree.retained[point])) {
+        break;
+      }
+      point = biggest;
+      if (suspect == kNoNode) suspect = point;
+    }
+    std::uint64_t in_big_children = 0;
+    for (const NodeIndex child : a.children.of(point)) {
+      if (!big(child)) break;  // sorted by retained size
+      in_big_children += a.tree.retained[child];
+      work.push_back(child);
+    }
+    if (point == kSuperRoot || suspect == kNoNode) continue;
+    if (in_big_children > 0 && a.tree.retained[point] - in_big_children < threshold) continue;
+    SuspectRow row;
+    row.suspect = a.view(suspect);
+    row.accumulation_point = a.view(point);
+    row.percent_of_reachable = percent_of(a.tree.retained[point], a.reachable_size());
+    row.chain = a.chain_to(point);
+    row.accumulated = accumulated_under(a, point, options.accumulated_types);
+    row.description = describe_suspect(row);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const SuspectRow& x, const SuspectRow& y) {
+    if (x.accumulation_point.retained_size != y.accumulation_point.retained_size) {
+      return x.accumulation_point.retained_size > y.accumulation_point.retained_size;
+    }
+    return x.accumulation_point.id < y.accumulation_point.id;
+  });
+  return rows;
+}
+
+LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& options) {
+  const HeapGraph& g = a.graph;
+  LeakedSection section;
+  std::vector<LeakGroup> groups(g.strings().size());
+  std::vector<NodeIndex> heads;
+  for (NodeIndex n = 1; n < g.node_count(); ++n) {
+    if (a.tree.reachable(n)) continue;
+    LeakGroup& group = groups[g.type(n)];
+    ++group.count;
+    group.shallow_size += g.shallow_size(n);
+    ++section.objects;
+    section.size += g.shallow_size(n);
+    if (g.strong_referrers(n).empty()) {
+      ++group.unreferenced;
+      ++section.unreferenced_objects;
+      heads.push_back(n);
+    }
+  }
+  // What each head keeps: a BFS over unreachable objects from the heads in
+  // turn; an object reachable from several heads counts for the first.
+  std::vector<std::uint64_t> kept(heads.size(), 0);
+  std::vector<bool> claimed(g.node_count(), false);
+  std::vector<NodeIndex> queue;
+  for (std::size_t h = 0; h < heads.size(); ++h) {
+    queue.assign(1, heads[h]);
+    claimed[heads[h]] = true;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      const NodeIndex node = queue[i];
+      kept[h] += g.shallow_size(node);
+      for (EdgeIndex e = g.out_begin(node); e < g.out_end(node); ++e) {
+        const NodeIndex t = g.edge_target(e);
+        if (!g.is_strong(e) || claimed[t] || a.tree.reachable(t)) continue;
+        claimed[t] = true;
+        queue.push_back(t);
+      }
+    }
+  }
+  std::vector<std::size_t> order(heads.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    if (kept[x] != kept[y]) return kept[x] > kept[y];
+    return g.object_id(heads[x]) < g.object_id(heads[y]);
+  });
+  for (std::size_t i = 0; i < order.size() && i < options.leaked_heads; ++i) {
+    ObjectView v = a.view(heads[order[i]]);
+    v.retained_size = kept[order[i]];
+    section.heads.push_back(std::move(v));
+  }
+  for (StringId t = 0; t < groups.size(); ++t) {
+    if (groups[t].count == 0) continue;
+    groups[t].type = std::string(g.text(t));
+    section.groups.push_back(std::move(groups[t]));
+  }
+  std::sort(section.groups.begin(), section.groups.end(), [](const LeakGroup& x, const LeakGroup& y) {
+    if (x.shallow_size != y.shallow_size) return x.shallow_size > y.shallow_size;
+    if (x.count != y.count) return x.count > y.count;
+    return x.type < y.type;
+  });
+  return section;
+}
+
+AnalyzeReport analyze_graph(const GraphAnalysis& a, const AnalyzeOptions& options, const std::string& path,
+                            const std::string& format) {
+  AnalyzeReport report;
+  report.summary = summarize(a, path, format);
+  report.top_retainers = top_retainers(a, options.top);
+  report.types = type_table(a);
+  report.types_total = report.types.size();
+  if (report.types.size() > options.top) report.types.resize(options.top);
+  report.suspects = leak_suspects(a, options);
+  report.leaked = leaked_objects(a, options);
+  report.leaked.groups_total = report.leaked.groups.size();
+  if (report.leaked.groups.size() > options.top) report.leaked.groups.resize(options.top);
+  report.suspect_threshold = options.suspect_threshold;
+  return report;
+}
+
+std::vector<DominatorRow> dominator_rows(const GraphAnalysis& a) {
+  std::vector<NodeIndex> nodes(a.tree.preorder.begin() + 1, a.tree.preorder.end());
+  std::sort(nodes.begin(), nodes.end(), by_retained(a));
+  std::vector<DominatorRow> rows;
+  rows.reserve(nodes.size());
+  for (const NodeIndex n : nodes) {
+    const NodeIndex idom = a.tree.idom[n];
+    rows.push_back({a.graph.object_id(n), a.graph.text(a.graph.type(n)), a.graph.shallow_size(n),
+                    a.tree.retained[n], idom == kSuperRoot ? 0 : a.graph.object_id(idom)});
+  }
+  return rows;
+}
+
+}  // namespace heapscope

@@ -1,0 +1,155 @@
+#include "heapscope/dominators.hpp"
+
+#include <algorithm>
+
+namespace heapscope {
+namespace {
+
+constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu;
+
+// Iterative DFS over strong edges from the super-root. Fills the preorder
+// (vertex by number), the number of each node, and each number's DFS parent
+// (as a number).
+struct DepthFirst {
+  std::vector<NodeIndex> vertex;        // number -> node
+  std::vector<std::uint32_t> number;    // node -> number, kUnvisited if unreached
+  std::vector<std::uint32_t> parent;    // number -> parent's number
+};
+
+DepthFirst depth_first(const HeapGraph& graph) {
+  DepthFirst dfs;
+  const std::size_t n = graph.node_count();
+  dfs.number.assign(n, kUnvisited);
+  dfs.vertex.reserve(n);
+  dfs.parent.reserve(n);
+
+  struct Frame {
+    NodeIndex node;
+    EdgeIndex next_edge;
+  };
+  std::vector<Frame> stack;
+  dfs.number[kSuperRoot] = 0;
+  dfs.vertex.push_back(kSuperRoot);
+  dfs.parent.push_back(0);
+  stack.push_back({kSuperRoot, graph.out_begin(kSuperRoot)});
+  while (!stack.empty()) {
+    // Advance the top frame to its next unvisited strong target, if any.
+    Frame& top = stack.back();
+    const EdgeIndex end = graph.out_end(top.node);
+    NodeIndex discovered = kNoNode;
+    while (top.next_edge < end && discovered == kNoNode) {
+      const EdgeIndex e = top.next_edge++;
+      const NodeIndex target = graph.edge_target(e);
+      if (graph.is_strong(e) && dfs.number[target] == kUnvisited) discovered = target;
+    }
+    if (discovered == kNoNode) {
+      stack.pop_back();
+      continue;
+    }
+    dfs.number[discovered] = static_cast<std::uint32_t>(dfs.vertex.size());
+    dfs.vertex.push_back(discovered);
+    dfs.parent.push_back(dfs.number[top.node]);
+    stack.push_back({discovered, graph.out_begin(discovered)});  // invalidates `top`
+  }
+  return dfs;
+}
+
+}  // namespace
+
+DominatorTree compute_dominators(const HeapGraph& graph) {
+  DepthFirst dfs = depth_first(graph);
+  const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
+
+  // Semi-dominators, in DFS numbers. `ancestor` is the link-eval forest
+  // (kUnvisited = not linked yet); `label` the minimum semi on the
+  // compressed path.
+  std::vector<std::uint32_t> semi(count), label(count), ancestor(count, kUnvisited);
+  for (std::uint32_t i = 0; i < count; ++i) semi[i] = label[i] = i;
+  std::vector<std::uint32_t> path;  // scratch for iterative path compression
+
+  auto eval = [&](std::uint32_t v) -> std::uint32_t {
+    if (ancestor[v] == kUnvisited) return label[v];
+    // Collect the path up to the last node whose ancestor is still linked.
+    path.clear();
+    std::uint32_t u = v;
+    while (ancestor[ancestor[u]] != kUnvisited) {
+      path.push_back(u);
+      u = ancestor[u];
+    }
+    // Compress top-down, as the recursive version does on its way back.
+    for (auto it = path.rbegin(); it != path.rend(); ++it) {
+      const std::uint32_t x = *it;
+      const std::uint32_t a = ancestor[x];
+      if (label[a] < label[x]) label[x] = label[a];
+      ancestor[x] = ancestor[a];
+    }
+    return label[v];
+  };
+
+  for (std::uint32_t w = count - 1; w >= 1; --w) {
+    std::uint32_t best = dfs.parent[w];
+    for (const NodeIndex referrer : graph.strong_referrers(dfs.vertex[w])) {
+      const std::uint32_t v = dfs.number[referrer];
+      if (v == kUnvisited) continue;  // unreachable objects dominate nothing
+      const std::uint32_t candidate = v <= w ? v : eval(v);
+      if (candidate < best) best = candidate;
+    }
+    semi[w] = best;
+    label[w] = best;
+    ancestor[w] = dfs.parent[w];
+  }
+  std::vector<std::uint32_t>().swap(label);
+  std::vector<std::uint32_t>().swap(ancestor);
+
+  // Nearest common ancestor pass: idom(w) is the deepest ancestor of w's
+  // DFS parent whose number is not above semi(w).
+  std::vector<std::uint32_t> idom_number(count, 0);
+  for (std::uint32_t w = 1; w < count; ++w) {
+    std::uint32_t candidate = dfs.parent[w];
+    while (candidate > semi[w]) candidate = idom_number[candidate];
+    idom_number[w] = candidate;
+  }
+  std::vector<std::uint32_t>().swap(semi);
+
+  DominatorTree tree;
+  const std::size_t n = graph.node_count();
+  tree.idom.assign(n, kNoNode);
+  tree.retained.assign(n, 0);
+  for (std::uint32_t w = 0; w < count; ++w) {
+    const NodeIndex node = dfs.vertex[w];
+    tree.idom[node] = dfs.vertex[idom_number[w]];
+    tree.retained[node] = graph.shallow_size(node);
+  }
+  // idom(w) < w in DFS numbers, so one reverse sweep sums the subtrees.
+  for (std::uint32_t w = count - 1; w >= 1; --w) {
+    tree.retained[dfs.vertex[idom_number[w]]] += tree.retained[dfs.vertex[w]];
+  }
+  tree.preorder = std::move(dfs.vertex);
+  return tree;
+}
+
+DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree& tree) {
+  const std::size_t n = graph.node_count();
+  DominatorChildren children;
+  children.begin.assign(n + 1, 0);
+  for (NodeIndex node : tree.preorder) {
+    if (node != kSuperRoot) ++children.begin[tree.idom[node] + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) children.begin[i + 1] += children.begin[i];
+  children.child.resize(children.begin[n]);
+  std::vector<std::uint64_t> fill(children.begin.begin(), children.begin.end() - 1);
+  for (NodeIndex node : tree.preorder) {
+    if (node != kSuperRoot) children.child[fill[tree.idom[node]]++] = node;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::sort(children.child.begin() + static_cast<std::ptrdiff_t>(children.begin[i]),
+              children.child.begin() + static_cast<std::ptrdiff_t>(children.begin[i + 1]),
+              [&](NodeIndex a, NodeIndex b) {
+                if (tree.retained[a] != tree.retained[b]) return tree.retained[a] > tree.retained[b];
+                return graph.object_id(a) < graph.object_id(b);
+              });
+  }
+  return children;
+}
+
+}  // namespace heapscope

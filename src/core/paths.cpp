@@ -1,0 +1,161 @@
+#include "heapscope/paths.hpp"
+
+#include <algorithm>
+#include <queue>
+
+namespace heapscope {
+
+RootDistances shortest_paths_from_roots(const HeapGraph& graph) {
+  const std::size_t n = graph.node_count();
+  RootDistances result;
+  result.parent_edge.assign(n, kNoEdge);
+  result.depth.assign(n, kUnreached);
+  std::vector<NodeIndex> queue;
+  queue.reserve(n);
+  result.depth[kSuperRoot] = 0;
+  queue.push_back(kSuperRoot);
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    const NodeIndex node = queue[head];
+    for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
+      const NodeIndex target = graph.edge_target(e);
+      if (!graph.is_strong(e) || result.depth[target] != kUnreached) continue;
+      result.depth[target] = result.depth[node] + 1;
+      result.parent_edge[target] = e;
+      queue.push_back(target);
+    }
+  }
+  return result;
+}
+
+std::vector<EdgeIndex> shortest_chain_edges(const HeapGraph& graph, const RootDistances& distances,
+                                            NodeIndex target) {
+  std::vector<EdgeIndex> edges;
+  if (!distances.reached(target)) return edges;
+  for (NodeIndex node = target; node != kSuperRoot;) {
+    const EdgeIndex e = distances.parent_edge[node];
+    edges.push_back(e);
+    node = graph.edge_source(e);
+  }
+  std::reverse(edges.begin(), edges.end());
+  return edges;
+}
+
+namespace {
+
+ChainStep step_for(const HeapGraph& graph, EdgeIndex e) {
+  const NodeIndex node = graph.edge_target(e);
+  ChainStep step;
+  step.edge = graph.label_text(graph.edge_label(e));
+  step.weak = !graph.is_strong(e);
+  step.id = graph.object_id(node);
+  step.type = std::string(graph.text(graph.type(node)));
+  step.name = std::string(graph.text(graph.name(node)));
+  return step;
+}
+
+// Steps repeat when they reach the same type over the same edge name (or
+// over any index: a linked structure of list slots).
+bool same_shape(const HeapGraph& graph, EdgeIndex a, EdgeIndex b) {
+  if (graph.type(graph.edge_target(a)) != graph.type(graph.edge_target(b))) return false;
+  const EdgeLabel la = graph.edge_label(a), lb = graph.edge_label(b);
+  return la == lb || (la.is_index() && lb.is_index());
+}
+
+}  // namespace
+
+Chain make_chain(const HeapGraph& graph, const std::vector<EdgeIndex>& edges, bool fold_runs) {
+  Chain chain;
+  if (edges.empty()) return chain;
+  chain.length = edges.size() - 1;  // the super-root's edge is the root itself, not a reference
+  for (const RootInfo& root : graph.roots()) {
+    if (root.node == graph.edge_target(edges.front()) &&
+        root.name == graph.edge_label(edges.front()).name()) {
+      chain.root_kind = std::string(graph.text(root.kind));
+      break;
+    }
+  }
+  constexpr std::size_t kMinFoldedRun = 4;
+  for (std::size_t i = 0; i < edges.size();) {
+    std::size_t run_end = i + 1;
+    if (fold_runs && i > 0) {
+      while (run_end < edges.size() && same_shape(graph, edges[i], edges[run_end])) ++run_end;
+    }
+    const std::size_t run = run_end - i;
+    if (run < kMinFoldedRun) {
+      chain.steps.push_back(step_for(graph, edges[i]));
+      ++i;
+      continue;
+    }
+    chain.steps.push_back(step_for(graph, edges[i]));
+    ChainStep folded = step_for(graph, edges[i + 1]);
+    folded.id = 0;
+    folded.name.clear();
+    folded.repeat = run - 2;
+    chain.steps.push_back(std::move(folded));
+    chain.steps.push_back(step_for(graph, edges[run_end - 1]));
+    i = run_end;
+  }
+  return chain;
+}
+
+ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances& distances, NodeIndex target,
+                                    std::size_t k, std::size_t budget) {
+  ChainSearchResult result;
+  if (k == 0 || !distances.reached(target)) return result;
+
+  // A partial chain runs from `node` to the target; `edge` leaves `node`
+  // towards the next partial (`next`), closer to the target.
+  struct Partial {
+    NodeIndex node;
+    EdgeIndex edge;
+    std::uint32_t next;
+    std::uint32_t length;
+  };
+  constexpr std::uint32_t kEnd = 0xFFFFFFFFu;
+  std::vector<Partial> partials;
+  using Entry = std::pair<std::uint64_t, std::uint32_t>;  // (length + depth, partial), min first
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> open;
+  partials.push_back({target, kNoEdge, kEnd, 0});
+  open.push({distances.depth[target], 0});
+
+  auto on_chain = [&](std::uint32_t partial, NodeIndex node) {
+    for (std::uint32_t p = partial; p != kEnd; p = partials[p].next) {
+      if (partials[p].node == node) return true;
+    }
+    return false;
+  };
+
+  std::size_t expanded = 0;
+  while (!open.empty() && result.chains.size() < k) {
+    if (++expanded > budget || partials.size() >= kEnd - 1) {
+      result.truncated = true;
+      break;
+    }
+    const std::uint32_t current = open.top().second;
+    open.pop();
+    const Partial here = partials[current];
+    if (here.node == kSuperRoot) {
+      std::vector<EdgeIndex> edges;
+      for (std::uint32_t p = current; partials[p].edge != kNoEdge; p = partials[p].next) {
+        edges.push_back(partials[p].edge);
+      }
+      result.chains.push_back(std::move(edges));
+      continue;
+    }
+    const auto referrers = graph.strong_referrers(here.node);
+    for (std::size_t r = 0; r < referrers.size(); ++r) {
+      const NodeIndex source = referrers[r];
+      if (r > 0 && referrers[r - 1] == source) continue;  // sorted: one pass per source
+      if (!distances.reached(source) || on_chain(current, source)) continue;
+      for (EdgeIndex e = graph.out_begin(source); e < graph.out_end(source); ++e) {
+        if (graph.edge_target(e) != here.node || !graph.is_strong(e)) continue;
+        const auto index = static_cast<std::uint32_t>(partials.size());
+        partials.push_back({source, e, current, here.length + 1});
+        open.push({std::uint64_t{here.length} + 1 + distances.depth[source], index});
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace heapscope

@@ -1,0 +1,204 @@
+#include "readers/input_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+
+#include "heapscope/error.hpp"
+
+namespace heapscope::readers {
+namespace {
+
+constexpr unsigned char kGzipMagic[] = {0x1f, 0x8b};
+constexpr unsigned char kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};
+
+bool starts_with(std::string_view bytes, const unsigned char* magic, std::size_t n) {
+  return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0;
+}
+
+std::vector<char> gunzip(std::string_view in) {
+  std::vector<char> out;
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) throw InputError("cannot start the gzip decoder", std::nullopt, "", "gzip");
+  std::size_t fed = 0;  // input bytes handed to zlib so far
+  char chunk[1 << 16];
+  auto offset = [&] { return static_cast<std::uint64_t>(fed - z.avail_in); };
+  for (;;) {
+    if (z.avail_in == 0 && fed < in.size()) {
+      const std::size_t n = std::min<std::size_t>(in.size() - fed, 1u << 30);
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + fed));
+      z.avail_in = static_cast<uInt>(n);
+      fed += n;
+    }
+    z.next_out = reinterpret_cast<Bytef*>(chunk);
+    z.avail_out = sizeof chunk;
+    const int status = inflate(&z, Z_NO_FLUSH);
+    out.insert(out.end(), chunk, chunk + (sizeof chunk - z.avail_out));
+    if (status == Z_STREAM_END) {
+      if (z.avail_in == 0 && fed == in.size()) break;
+      inflateReset(&z);  // concatenated gzip members are legal: read the next one
+      continue;
+    }
+    if (status == Z_OK) continue;
+    if (status == Z_BUF_ERROR && !(z.avail_in == 0 && fed == in.size())) continue;
+    const std::string message = status == Z_BUF_ERROR ? "truncated gzip data"
+                                                      : std::string("corrupt gzip data: ") + (z.msg ? z.msg : "?");
+    const std::uint64_t at = offset();
+    inflateEnd(&z);
+    throw InputError(message, at, "", "gzip");
+  }
+  inflateEnd(&z);
+  return out;
+}
+
+std::vector<char> unzstd(std::string_view in) {
+  std::vector<char> out;
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  if (!ctx) throw InputError("cannot start zstd decoder", std::nullopt, "", "zstd");
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  std::vector<char> chunk(ZSTD_DStreamOutSize());
+  std::size_t last = 0;
+  while (input.pos < input.size) {
+    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(ctx, &output, &input);
+    if (ZSTD_isError(last)) {
+      const std::string message = ZSTD_getErrorName(last);
+      ZSTD_freeDCtx(ctx);
+      throw InputError("corrupt zstd data: " + message, input.pos, "", "zstd");
+    }
+    out.insert(out.end(), chunk.data(), chunk.data() + output.pos);
+  }
+  // Flush what the decoder still holds.
+  for (;;) {
+    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(ctx, &output, &input);
+    if (ZSTD_isError(last) || output.pos == 0) break;
+    out.insert(out.end(), chunk.data(), chunk.data() + output.pos);
+  }
+  ZSTD_freeDCtx(ctx);
+  if (last != 0) throw InputError("truncated zstd data", in.size(), "", "zstd");
+  return out;
+}
+
+std::vector<char> read_stream(std::istream& in) {
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+InputFile::InputFile(InputFile&& other) noexcept { *this = std::move(other); }
+
+InputFile& InputFile::operator=(InputFile&& other) noexcept {
+  if (this == &other) return *this;
+  if (mapping_) munmap(mapping_, mapping_size_);
+  path_ = std::move(other.path_);
+  owned_ = std::move(other.owned_);
+  mapping_ = other.mapping_;
+  mapping_size_ = other.mapping_size_;
+  compression_ = other.compression_;
+  size_ = other.size_;
+  padding_ = other.padding_;
+  data_ = mapping_ ? other.data_ : owned_.data();
+  other.mapping_ = nullptr;
+  other.data_ = nullptr;
+  other.size_ = 0;
+  return *this;
+}
+
+InputFile::~InputFile() {
+  if (mapping_) munmap(mapping_, mapping_size_);
+}
+
+void InputFile::adopt_owned(std::vector<char> bytes) {
+  if (mapping_) {
+    munmap(mapping_, mapping_size_);
+    mapping_ = nullptr;
+  }
+  size_ = bytes.size();
+  owned_ = std::move(bytes);
+  owned_.resize(size_ + kPadding, '\0');
+  data_ = owned_.data();
+  padding_ = kPadding;
+}
+
+void InputFile::decompress_if_needed() {
+  const std::string_view head = bytes();
+  try {
+    if (starts_with(head, kGzipMagic, sizeof kGzipMagic)) {
+      compression_ = Compression::Gzip;
+      adopt_owned(gunzip(head));
+    } else if (starts_with(head, kZstdMagic, sizeof kZstdMagic)) {
+      compression_ = Compression::Zstd;
+      adopt_owned(unzstd(head));
+    }
+  } catch (const InputError& e) {
+    throw e.with_context(path_, "");
+  }
+}
+
+InputFile InputFile::open(const std::string& path) {
+  InputFile file;
+  file.path_ = path;
+  if (path == "-") {
+    file.path_ = "<stdin>";
+    file.adopt_owned(read_stream(std::cin));
+    file.decompress_if_needed();
+    return file;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(std::string("cannot open: ") + std::strerror(errno), std::nullopt, path);
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    // Pipes and other non-regular files: read them as a stream.
+    ::close(fd);
+    if (S_ISDIR(info.st_mode)) throw InputError("is a directory", std::nullopt, path);
+    FILE* stream = std::fopen(path.c_str(), "rb");
+    if (!stream) throw InputError(std::string("cannot open: ") + std::strerror(errno), std::nullopt, path);
+    std::vector<char> bytes;
+    char chunk[1 << 16];
+    for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, stream)) > 0;) bytes.insert(bytes.end(), chunk, chunk + n);
+    std::fclose(stream);
+    file.adopt_owned(std::move(bytes));
+    file.decompress_if_needed();
+    return file;
+  }
+  const auto size = static_cast<std::size_t>(info.st_size);
+  if (size > 0) {
+    void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+      ::close(fd);
+      throw InputError(std::string("cannot map: ") + std::strerror(errno), std::nullopt, path);
+    }
+    madvise(map, size, MADV_SEQUENTIAL);
+    file.mapping_ = map;
+    file.mapping_size_ = size;
+    file.data_ = static_cast<const char*>(map);
+    file.size_ = size;
+    // The rest of the last page reads as zeros: usable as padding.
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    file.padding_ = (page - size % page) % page;
+  } else {
+    file.adopt_owned({});
+  }
+  ::close(fd);
+  file.decompress_if_needed();
+  return file;
+}
+
+InputFile InputFile::from_bytes(std::string bytes, std::string display_name) {
+  InputFile file;
+  file.path_ = std::move(display_name);
+  file.adopt_owned(std::vector<char>(bytes.begin(), bytes.end()));
+  file.decompress_if_needed();
+  return file;
+}
+
+}  // namespace heapscope::readers
