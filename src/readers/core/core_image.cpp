@@ -320,6 +320,18 @@ const Module* CoreImage::executable() const {
   return nullptr;
 }
 
+std::uint64_t CoreImage::static_tls_size() const {
+  std::uint64_t size = 0;
+  for (const Module& m : modules_) {
+    for (const ElfSegment& s : m.segments) {
+      if (s.type != PT_TLS) continue;
+      const std::uint64_t align = std::clamp<std::uint64_t>(s.align, 16, 4096);
+      size += align_up(s.memsz, align) + align;
+    }
+  }
+  return size;
+}
+
 std::optional<SymbolHit> CoreImage::symbol_at(std::uint64_t address) const {
   const Module* m = module_at(address);
   if (!m) return std::nullopt;

@@ -94,6 +94,9 @@ class CoreImage {
 
   const Module* module_at(std::uint64_t address) const;
   const Module* executable() const;
+  // Size of the static TLS blocks below each thread pointer (fs_base): the
+  // PT_TLS segments of the loaded modules, each aligned. An upper bound.
+  std::uint64_t static_tls_size() const;
   // The symbol covering address, if any.
   std::optional<SymbolHit> symbol_at(std::uint64_t address) const;
   // First module (whose name contains module_hint, when given) defining it.

@@ -57,7 +57,7 @@ std::optional<std::vector<ElfSegment>> parse_program_headers(Bytes head) {
   for (std::uint64_t i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     std::memcpy(&ph, head.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
-    out.push_back({ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz});
+    out.push_back({ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_align});
   }
   return out;
 }

@@ -22,6 +22,7 @@ struct ElfSegment {
   std::uint64_t vaddr = 0;
   std::uint64_t filesz = 0;
   std::uint64_t memsz = 0;
+  std::uint64_t align = 0;
 };
 
 struct ElfSection {

@@ -111,6 +111,7 @@ void HeapWalker::run() {
   std::sort(out_.allocations_.begin(), out_.allocations_.end(), by_user);
   std::sort(out_.free_.begin(), out_.free_.end(), [](const FreeChunk& x, const FreeChunk& y) { return x.chunk < y.chunk; });
   find_tcaches();
+  std::sort(out_.tcache_structs_.begin(), out_.tcache_structs_.end());
   for (const ArenaState& state : arena_states_) walk_fastbins(state);
   for (const ArenaState& state : arena_states_) walk_bins(state);
   remove_listed_free();

@@ -72,12 +72,8 @@ void HeapWalker::find_tcaches() {
   };
   // Each thread's `tcache` pointer is a libc TLS variable, in the static TLS
   // block just below the thread pointer (fs_base).
-  std::uint64_t tls_span = 0x2000;
-  for (const Module& m : image_.modules()) {
-    for (const ElfSegment& s : m.segments) {
-      if (s.type == PT_TLS) tls_span += align_up(s.memsz, 64) + 64;
-    }
-  }
+  // (Scanned generously: a wrong candidate fails the checks below.)
+  const std::uint64_t tls_span = image_.static_tls_size() + 0x2000;
   for (const ThreadState& t : image_.threads()) {
     if (t.fs_base() < tls_span) continue;
     for (std::uint64_t a = (t.fs_base() - tls_span) & ~7ull; a < t.fs_base(); a += 8) {

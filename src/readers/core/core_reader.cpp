@@ -1,0 +1,50 @@
+#include "readers/core/core_reader.hpp"
+
+#include "heapscope/error.hpp"
+#include "readers/core/core_graph.hpp"
+#include "readers/core/core_image.hpp"
+#include "readers/core/malloc_heap.hpp"
+
+namespace heapscope::readers {
+
+namespace {
+
+constexpr std::size_t kListedIssues = 20;
+
+class CoreReader final : public Reader {
+ public:
+  std::string_view name() const override { return "elf-core"; }
+  std::string_view description() const override { return "ELF core dump (x86-64, glibc malloc)"; }
+
+  bool sniff(std::string_view head) const override {
+    return core::looks_like_elf_core(core::Bytes(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()));
+  }
+
+  Snapshot read(const InputFile& input, const ReadOptions& /*options*/) const override {
+    const core::CoreImage image(core::Bytes(input.data(), input.size()));
+    core::MallocHeap heap = core::MallocHeap::walk(image);
+    Snapshot snapshot;
+    for (const std::string& w : image.warnings()) snapshot.warnings.push_back(w);
+    std::size_t listed = 0;
+    for (const core::HeapIssue& issue : heap.issues()) {
+      if (listed++ == kListedIssues) {
+        snapshot.warnings.push_back(std::to_string(heap.issues().size() - kListedIssues) + " more heap problems");
+        break;
+      }
+      snapshot.warnings.push_back("heap " + (issue.address ? core::hex(issue.address) + ": " : std::string()) +
+                                  issue.problem);
+    }
+    std::vector<std::string> graph_warnings;
+    HeapGraph graph = core::build_core_graph(image, heap, graph_warnings);
+    snapshot.warnings.insert(snapshot.warnings.end(), graph_warnings.begin(), graph_warnings.end());
+    snapshot.graph = std::move(graph);
+    return snapshot;
+  }
+
+};
+
+}  // namespace
+
+std::unique_ptr<Reader> make_core_reader() { return std::make_unique<CoreReader>(); }
+
+}  // namespace heapscope::readers

@@ -1,0 +1,146 @@
+#pragma once
+// A forward-only JSON scanner for the shapes a .heapsnapshot is made of:
+// one big object whose values are huge arrays of unsigned integers, one big
+// array of strings and a few small values. It needs no padding after the
+// bytes (memory-mapped files have none), checks every byte it reads against
+// the end, and reports problems with their byte offset.
+//
+// Why not simdjson for everything: the integer arrays are 90% of a snapshot
+// and a dedicated loop parses them at the speed of memory without the
+// padded copy simdjson needs (a second copy of a multi-GB file). simdjson
+// still parses the small `snapshot` header, where its validation is worth it.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "heapscope/error.hpp"
+
+namespace heapscope::readers::v8 {
+
+class Scanner {
+ public:
+  // release_mapped_pages: give parsed pages back to the kernel as the scan
+  // goes (only for read-only file maps, which re-read from the file if the
+  // pages are touched again).
+  Scanner(std::string_view bytes, bool release_mapped_pages);
+
+  std::uint64_t offset() const { return static_cast<std::uint64_t>(p_ - begin_); }
+  std::uint64_t offset_of(const char* at) const { return static_cast<std::uint64_t>(at - begin_); }
+  const char* position() const { return p_; }
+  bool at_end() const { return p_ == end_; }
+  std::uint64_t remaining() const { return static_cast<std::uint64_t>(end_ - p_); }
+
+  [[noreturn]] void fail(const std::string& problem) const { throw InputError(problem, offset()); }
+  [[noreturn]] void fail_at(const std::string& problem, const char* at) const {
+    throw InputError(problem, offset_of(at));
+  }
+
+  void skip_ws() {
+    while (p_ != end_ && is_ws(*p_)) ++p_;
+  }
+  // The next significant character (whitespace skipped); fails at the end.
+  char peek(std::string_view what);
+  void expect(char c, std::string_view what);
+  // A JSON string, unescaped, with invalid UTF-8 replaced by U+FFFD.
+  std::string read_string(std::string_view what);
+  void read_string_into(std::string& out, std::string_view what);
+  // Skips any JSON value (checks its structure, not every literal).
+  void skip_value(std::string_view what);
+
+  // Arrays of unsigned integers: begin_array() consumes '[' and says whether
+  // the array has elements; read_uint() reads one element; next() consumes
+  // the separator and says whether another element follows.
+  bool begin_array(std::string_view what);
+  std::uint64_t read_uint(std::string_view what) {
+    if (end_ - p_ >= kFastSlack) {
+      const char* p = p_;
+      unsigned digit = static_cast<unsigned char>(*p) - '0';
+      if (digit <= 9) {
+        std::uint64_t value = digit;
+        const char* const limit = p + kMaxFastDigits;
+        ++p;
+        while ((digit = static_cast<unsigned char>(*p) - '0') <= 9 && p < limit) {
+          value = value * 10 + digit;
+          ++p;
+        }
+        if (p < limit) {
+          p_ = p;
+          return value;
+        }
+      }
+    }
+    return read_uint_slow(what);
+  }
+  bool next(std::string_view what) {
+    if (p_ != end_ && *p_ == ',') {
+      ++p_;
+      return true;
+    }
+    return next_slow(what);
+  }
+
+  // Rows of kFields integers in V8's layout ("1,2,3" then "," or "\n," or
+  // "]"): a fast path with no per-byte bounds checks. Reads one row into
+  // `row` and its separator into `more`; returns false, consuming nothing,
+  // when the row needs the careful path (near the end of the bytes, unusual
+  // spacing, anything invalid). The careful path then finds the problem.
+  template <std::size_t kFields>
+  bool fast_row(std::uint64_t* row, bool& more) {
+    constexpr std::ptrdiff_t kNeed = static_cast<std::ptrdiff_t>(kFields) * (kMaxFastDigits + 2) + 4;
+    const char* p = p_;
+    if (end_ - p < kNeed) return false;
+    for (std::size_t f = 0; f < kFields; ++f) {
+      unsigned digit = static_cast<unsigned char>(*p) - '0';
+      if (digit > 9) return false;
+      std::uint64_t value = digit;
+      ++p;
+      for (int i = 1;; ++i) {
+        digit = static_cast<unsigned char>(*p) - '0';
+        if (digit > 9) break;
+        if (i == kMaxFastDigits) return false;
+        value = value * 10 + digit;
+        ++p;
+      }
+      row[f] = value;
+      if (f + 1 < kFields) {
+        if (*p != ',') return false;
+        ++p;
+      }
+    }
+    if (*p == '\n') ++p;
+    if (*p == ',') {
+      more = true;
+    } else if (*p == ']') {
+      more = false;
+    } else {
+      return false;
+    }
+    p_ = p + 1;
+    return true;
+  }
+
+  // Called between rows: returns parsed pages to the kernel now and then.
+  void maybe_release() {
+    if (release_ && reinterpret_cast<std::uintptr_t>(p_) >= next_release_) release_pages();
+  }
+
+ private:
+  static constexpr std::ptrdiff_t kFastSlack = 32;
+  static constexpr int kMaxFastDigits = 19;  // 19 digits never overflow 64 bits
+  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  std::uint64_t read_uint_slow(std::string_view what);
+  bool next_slow(std::string_view what);
+  void release_pages();
+  [[noreturn]] void fail_eof(std::string_view what) const;
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  bool release_ = false;
+  const char* released_to_ = nullptr;  // pages below this were handed back
+  std::uintptr_t next_release_ = 0;
+};
+
+}  // namespace heapscope::readers::v8

@@ -1,0 +1,343 @@
+// Parsing a .heapsnapshot into the compact columns of v8::Snapshot.
+//
+// V8 writes the top-level keys in the order snapshot, nodes, edges, ...,
+// strings, and DevTools' loader relies on that order too; heapscope needs
+// the header before the nodes and the nodes before the edges (to check edge
+// targets while the edges stream past), and accepts any order otherwise.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "heapscope/error.hpp"
+#include "readers/v8/json_scanner.hpp"
+#include "readers/v8/v8_parse_internal.hpp"
+#include "readers/v8/v8_snapshot.hpp"
+
+namespace heapscope::readers::v8 {
+
+void SizeColumn::push_back(std::uint64_t size) {
+  if (size >= kBig) {
+    big_[static_cast<std::uint32_t>(small_.size())] = size;
+    small_.push_back(kBig);
+  } else {
+    small_.push_back(static_cast<std::uint32_t>(size));
+  }
+}
+
+void SizeColumn::set(std::size_t i, std::uint64_t size) {
+  if (size >= kBig) {
+    big_[static_cast<std::uint32_t>(i)] = size;
+    small_[i] = kBig;
+  } else {
+    if (small_[i] == kBig) big_.erase(static_cast<std::uint32_t>(i));
+    small_[i] = static_cast<std::uint32_t>(size);
+  }
+}
+
+namespace {
+
+constexpr std::uint64_t kMaxU32 = 0xFFFFFFFFu;
+// heapscope's node indices are 32-bit with two values reserved.
+constexpr std::uint64_t kMaxNodes = 0xFFFFFFF0u;
+
+std::string str(std::uint64_t v) { return std::to_string(v); }
+
+struct RawLocation {
+  std::uint64_t object_index;
+  std::uint32_t script_id, line, column;
+  std::uint64_t offset;
+};
+
+class Parser {
+ public:
+  explicit Parser(const InputFile& input) : scan_(input.bytes(), input.is_mapped()) {}
+
+  Snapshot run();
+
+ private:
+  void header();
+  void nodes();
+  template <std::size_t kNodeFields>
+  void edges();
+  void strings();
+  void locations();
+  void validate();
+  [[noreturn]] void fail(const std::string& problem) const { scan_.fail(problem); }
+
+  Scanner scan_;
+  Snapshot snap_;
+  bool have_header_ = false, have_nodes_ = false, have_edges_ = false, have_strings_ = false,
+       have_locations_ = false;
+  std::vector<RawLocation> raw_locations_;
+};
+
+Snapshot Parser::run() {
+  scan_.expect('{', "the top-level object");
+  if (scan_.peek("the top-level object") == '}') fail("empty top-level object");
+  for (;;) {
+    const std::string key = scan_.read_string("a top-level key");
+    scan_.expect(':', "the top-level object");
+    auto once = [&](bool& seen) {
+      if (seen) fail("duplicate top-level key \"" + key + "\"");
+      seen = true;
+    };
+    if (key == "snapshot") {
+      once(have_header_);
+      header();
+    } else if (key == "nodes") {
+      once(have_nodes_);
+      if (!have_header_) fail("\"nodes\" comes before the \"snapshot\" header (meta is needed to read it)");
+      nodes();
+    } else if (key == "edges") {
+      once(have_edges_);
+      if (!have_nodes_) fail("\"edges\" comes before \"nodes\"");
+      switch (snap_.meta.node_field_count) {  // constant divisors for the to_node checks
+        case 6: edges<6>(); break;
+        case 7: edges<7>(); break;
+        default: edges<0>(); break;
+      }
+    } else if (key == "strings") {
+      once(have_strings_);
+      strings();
+    } else if (key == "locations" && have_header_ && snap_.meta.location_field_count > 0) {
+      once(have_locations_);
+      locations();
+    } else {
+      scan_.skip_value(key);
+    }
+    const char sep = scan_.peek("the top-level object");
+    if (sep == '}') break;
+    if (sep != ',') fail("expected ',' or '}' after the value of \"" + key + "\"");
+    scan_.expect(',', "the top-level object");
+  }
+  scan_.expect('}', "the top-level object");
+  scan_.skip_ws();
+  if (!scan_.at_end()) fail("data after the end of the snapshot");
+  if (!have_header_) fail("no \"snapshot\" header");
+  if (!have_nodes_) fail("no \"nodes\" array");
+  if (!have_edges_) fail("no \"edges\" array");
+  if (!have_strings_) fail("no \"strings\" array");
+  validate();
+  return std::move(snap_);
+}
+
+void Parser::header() {
+  scan_.skip_ws();
+  const char* start = scan_.position();
+  scan_.skip_value("the snapshot header");
+  const std::string_view text(start, static_cast<std::size_t>(scan_.position() - start));
+  snap_.meta = parse_header(text, scan_.offset_of(start));
+}
+
+void Parser::nodes() {
+  const Meta& m = snap_.meta;
+  const std::size_t fields = m.node_field_count;
+  // Each node takes at least two bytes a field ("0,"): a declared count the
+  // rest of the file cannot hold is not trusted for the reservation.
+  if (m.node_count && *m.node_count <= scan_.remaining() / (2 * fields)) {
+    const auto n = static_cast<std::size_t>(*m.node_count);
+    snap_.node_type.reserve(n);
+    snap_.node_name.reserve(n);
+    snap_.node_id.reserve(n);
+    snap_.self_size.reserve(n);
+    snap_.first_edge.reserve(n + 1);
+    if (m.node_detachedness != kNoField) snap_.detachedness.reserve(n);
+  }
+  std::vector<std::uint64_t> row(fields);
+  const auto type_count = m.node_types.size();
+  const bool detachedness = m.node_detachedness != kNoField;
+  std::uint64_t edges = 0;
+  if (!scan_.begin_array("nodes")) {
+    snap_.first_edge.push_back(0);
+    return;
+  }
+  for (;;) {
+    const char* row_start = scan_.position();
+    const std::size_t k = snap_.node_type.size();
+    for (std::size_t f = 0;;) {
+      row[f] = scan_.read_uint("nodes");
+      if (++f == fields) break;
+      if (!scan_.next("nodes")) {
+        fail("the nodes array ends inside node #" + str(k) + ": its length is not a multiple of the " +
+             str(fields) + " node fields");
+      }
+    }
+    auto bad = [&](const std::string& problem) { scan_.fail_at("node #" + str(k) + ": " + problem, row_start); };
+    const std::uint64_t type = row[static_cast<std::size_t>(m.node_type)];
+    if (type >= type_count) bad("type " + str(type) + " is not in meta.node_types (" + str(type_count) + " types)");
+    const std::uint64_t name = row[static_cast<std::size_t>(m.node_name)];
+    if (name > kMaxU32) bad("name index " + str(name) + " is too large");
+    const std::uint64_t id = row[static_cast<std::size_t>(m.node_id)];
+    if (id > kMaxU32) bad("id " + str(id) + " does not fit 32 bits");
+    const std::uint64_t edge_count = row[static_cast<std::size_t>(m.node_edge_count)];
+    snap_.first_edge.push_back(static_cast<std::uint32_t>(edges));
+    edges += edge_count;
+    if (edges > kMaxU32) bad("the edge counts add up to more than 4,294,967,295 edges");
+    if (k >= kMaxNodes) bad("too many nodes");
+    snap_.node_type.push_back(static_cast<std::uint8_t>(type));
+    snap_.node_name.push_back(static_cast<std::uint32_t>(name));
+    snap_.node_id.push_back(static_cast<std::uint32_t>(id));
+    snap_.self_size.push_back(row[static_cast<std::size_t>(m.node_self_size)]);
+    if (detachedness) {
+      const std::uint64_t d = row[static_cast<std::size_t>(m.node_detachedness)];
+      snap_.detachedness.push_back(d <= 2 ? static_cast<std::uint8_t>(d) : 0);
+    }
+    scan_.maybe_release();
+    if (!scan_.next("nodes")) break;
+  }
+  snap_.first_edge.push_back(static_cast<std::uint32_t>(edges));
+}
+
+template <std::size_t kNodeFields>
+void Parser::edges() {
+  const Meta& m = snap_.meta;
+  const std::size_t node_fields = kNodeFields != 0 ? kNodeFields : m.node_field_count;
+  const std::uint64_t nodes_length = std::uint64_t{snap_.node_count()} * node_fields;
+  const std::uint64_t expected = snap_.first_edge.back();
+  const std::size_t fields = m.edge_field_count;
+  if (expected > scan_.remaining() / (2 * fields)) {
+    fail("the nodes' edge_count fields add up to " + str(expected) + " edges, more than the " +
+         str(scan_.remaining()) + " bytes left can hold (truncated file?)");
+  }
+  snap_.edge_type.reserve(expected);
+  snap_.edge_name.reserve(expected);
+  snap_.edge_to.reserve(expected);
+  std::vector<std::uint64_t> row(fields);
+  const auto type_count = m.edge_types.size();
+  const auto type_at = static_cast<std::size_t>(m.edge_type);
+  const auto name_at = static_cast<std::size_t>(m.edge_name);
+  const auto to_at = static_cast<std::size_t>(m.edge_to);
+  std::uint64_t count = 0;
+  if (scan_.begin_array("edges")) {
+    for (;;) {
+      const char* row_start = scan_.position();
+      for (std::size_t f = 0;;) {
+        row[f] = scan_.read_uint("edges");
+        if (++f == fields) break;
+        if (!scan_.next("edges")) {
+          fail("the edges array ends inside edge #" + str(count) + ": its length is not a multiple of the " +
+               str(fields) + " edge fields");
+        }
+      }
+      auto bad = [&](const std::string& problem) {
+        scan_.fail_at("edge #" + str(count) + ": " + problem, row_start);
+      };
+      if (count == expected) {
+        bad("more edges than the nodes' edge_count fields add up to (" + str(expected) + ")");
+      }
+      const std::uint64_t type = row[type_at];
+      if (type >= type_count) bad("type " + str(type) + " is not in meta.edge_types (" + str(type_count) + " types)");
+      const std::uint64_t name = row[name_at];
+      if (name > kMaxU32) bad("name_or_index " + str(name) + " is too large");
+      const std::uint64_t to = row[to_at];
+      if (to % node_fields != 0) {
+        bad("to_node " + str(to) + " is not a multiple of the " + str(node_fields) + " node fields");
+      }
+      if (to >= nodes_length) {
+        bad("to_node " + str(to) + " is past the last node (the nodes array has " + str(nodes_length) +
+            " numbers)");
+      }
+      snap_.edge_type.push_back(static_cast<std::uint8_t>(type));
+      snap_.edge_name.push_back(static_cast<std::uint32_t>(name));
+      snap_.edge_to.push_back(static_cast<std::uint32_t>(to / node_fields));
+      ++count;
+      scan_.maybe_release();
+      if (!scan_.next("edges")) break;
+    }
+  }
+  if (count != expected) {
+    fail("the edges array holds " + str(count) + " edges but the nodes' edge_count fields add up to " +
+         str(expected));
+  }
+}
+
+void Parser::strings() {
+  snap_.string_bytes.reserve(static_cast<std::size_t>(scan_.remaining()));
+  if (scan_.begin_array("strings")) {
+    for (;;) {
+      if (snap_.string_begin.size() >= kMaxU32) fail("more than 4,294,967,295 strings");
+      snap_.string_begin.push_back(snap_.string_bytes.size());
+      scan_.read_string_into(snap_.string_bytes, "strings");
+      scan_.maybe_release();
+      if (!scan_.next("strings")) break;
+    }
+  }
+  snap_.string_begin.push_back(snap_.string_bytes.size());
+  snap_.string_bytes.shrink_to_fit();
+}
+
+void Parser::locations() {
+  const Meta& m = snap_.meta;
+  const std::size_t fields = m.location_field_count;
+  std::vector<std::uint64_t> row(fields);
+  if (!scan_.begin_array("locations")) return;
+  auto column = [&](int at) -> std::uint64_t { return at == kNoField ? 0 : row[static_cast<std::size_t>(at)]; };
+  for (;;) {
+    const char* row_start = scan_.position();
+    for (std::size_t f = 0;;) {
+      row[f] = scan_.read_uint("locations");
+      if (++f == fields) break;
+      if (!scan_.next("locations")) fail("the locations array's length is not a multiple of its fields");
+    }
+    const std::uint64_t script = column(m.location_script), line = column(m.location_line),
+                        col = column(m.location_column);
+    if (script > kMaxU32 || line > kMaxU32 || col > kMaxU32) {
+      scan_.fail_at("location #" + str(raw_locations_.size()) + ": number too large", row_start);
+    }
+    if (m.location_object != kNoField) {
+      raw_locations_.push_back({column(m.location_object), static_cast<std::uint32_t>(script),
+                                static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(col),
+                                scan_.offset_of(row_start)});
+    }
+    if (!scan_.next("locations")) break;
+  }
+}
+
+void Parser::validate() {
+  const Meta& m = snap_.meta;
+  const std::uint64_t n = snap_.node_count();
+  if (n == 0) throw InputError("the nodes array is empty (a snapshot has at least its synthetic root)");
+  if (m.node_count && *m.node_count != n) {
+    throw InputError("snapshot.node_count says " + str(*m.node_count) + " but the nodes array holds " + str(n) +
+                     " nodes");
+  }
+  if (m.edge_count && *m.edge_count != snap_.edge_count()) {
+    throw InputError("snapshot.edge_count says " + str(*m.edge_count) + " but the edges array holds " +
+                     str(snap_.edge_count()) + " edges");
+  }
+  const std::uint64_t strings = snap_.string_count();
+  for (std::size_t k = 0; k < n; ++k) {
+    if (snap_.node_name[k] >= strings) {
+      throw InputError("node #" + str(k) + ": name index " + str(snap_.node_name[k]) + " is past the " +
+                       str(strings) + " strings");
+    }
+  }
+  for (std::size_t e = 0; e < snap_.edge_count(); ++e) {
+    if (!m.edge_has_index(snap_.edge_type[e]) && snap_.edge_name[e] >= strings) {
+      throw InputError("edge #" + str(e) + ": name index " + str(snap_.edge_name[e]) + " is past the " +
+                       str(strings) + " strings");
+    }
+  }
+  const std::uint64_t nodes_length = n * m.node_field_count;
+  if (m.root_index) {
+    if (*m.root_index % m.node_field_count != 0 || *m.root_index >= nodes_length) {
+      throw InputError("snapshot.root_index " + str(*m.root_index) + " is not the index of a node");
+    }
+    snap_.root = static_cast<std::uint32_t>(*m.root_index / m.node_field_count);
+  }
+  snap_.locations.reserve(raw_locations_.size());
+  for (const RawLocation& raw : raw_locations_) {
+    if (raw.object_index % m.node_field_count != 0 || raw.object_index >= nodes_length) {
+      throw InputError("location object_index " + str(raw.object_index) + " is not the index of a node",
+                       raw.offset);
+    }
+    snap_.locations.push_back({static_cast<std::uint32_t>(raw.object_index / m.node_field_count), raw.script_id,
+                               raw.line, raw.column});
+  }
+}
+
+}  // namespace
+
+Snapshot parse_snapshot(const InputFile& input) { return Parser(input).run(); }
+
+}  // namespace heapscope::readers::v8
