@@ -1,9 +1,15 @@
 #pragma once
-// Options shared by every subcommand, and the hooks by which a subcommand
-// hands a snapshot of one kind or another to the code that reports on it.
+// Options shared by every subcommand, and the helpers every command uses to
+// load snapshots and write its report.
 #include <cstddef>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
 #include <iosfwd>
+#include <memory>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "readers/reader.hpp"
 
@@ -23,11 +29,47 @@ struct CommonOptions {
   readers::ReadOptions read;
 };
 
+// What a subcommand's parse callback leaves behind for main() to run after
+// parsing; it returns the exit code.
+using CommandRunner = std::function<int()>;
+
 // Reads one snapshot, logging its warnings (spdlog, stderr).
 readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOptions& options);
+
+// The snapshot's graph, or a UsageError saying that `command` needs one.
+const HeapGraph& require_graph(const readers::Snapshot& snapshot, const std::string& command);
 
 // Throws UsageError unless format is one of the allowed (e.g. {"text","json"}).
 void require_format(const std::string& format, std::initializer_list<const char*> allowed,
                     const std::string& command);
+
+// --format, --top, --output, --python: added by the commands that take them.
+void add_format_option(CLI::App& command, CommonOptions& common, const std::string& allowed_help);
+void add_top_option(CLI::App& command, CommonOptions& common);
+void add_output_option(CLI::App& command, CommonOptions& common);
+
+// stdout, or the --output file (opened when the report is ready to be written,
+// so a failed analysis leaves no empty file behind).
+class ReportStream {
+ public:
+  explicit ReportStream(const std::string& output_path);
+  std::ostream& get() { return file_ ? *file_ : *stdout_; }
+  // Flushes and reports a write error (disk full, closed pipe) as an Error.
+  void finish();
+
+ private:
+  std::string path_;
+  std::ostream* stdout_;
+  std::unique_ptr<std::ofstream> file_;
+};
+
+// "140230" or "0x223c6" -> the object id; UsageError otherwise.
+std::uint64_t parse_object_id(const std::string& text);
+
+void add_analyze_command(CLI::App& app, CommandRunner& run);
+void add_diff_command(CLI::App& app, CommandRunner& run);
+void add_dominators_command(CLI::App& app, CommandRunner& run);
+void add_paths_command(CLI::App& app, CommandRunner& run);
+void add_info_command(CLI::App& app, CommandRunner& run);
 
 }  // namespace heapscope::cli

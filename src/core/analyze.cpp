@@ -156,7 +156,7 @@ std::string chain_phrase(const Chain& chain) {
     if (step.repeat > 0) {
       text += "(x " + with_thousands(step.repeat) + " more `" + step.type + "` via " + step.edge + ")";
     } else {
-      text += step.edge.empty() ? "?" : step.edge;
+      text += step.edge.empty() ? "`" + step.type + "`" : step.edge;
     }
   }
   return text;

@@ -109,7 +109,8 @@ std::string chain_text(const Chain& chain) {
       text += step.edge.empty() ? "root" : step.edge;
       text += " `" + step.type + "`";
     } else {
-      text += " -> " + (step.edge.empty() ? std::string("?") : step.edge) + (step.weak ? " (weak)" : "") + " `" +
+      // An unnamed reference shows as a bare arrow: "-> `B`".
+      text += " -> " + (step.edge.empty() ? std::string() : step.edge + " ") + (step.weak ? "(weak) " : "") + "`" +
               step.type + "`";
     }
     if (!step.name.empty() && (i > 0 || step.name != step.edge)) text += " " + step.name;

@@ -88,7 +88,13 @@ class GraphDocumentReader {
 
   void read_top_level() {
     od::object root;
-    if (document_.get_object().get(root) != simdjson::SUCCESS) fail("the document is not a JSON object");
+    const simdjson::error_code error = document_.get_object().get(root);
+    if (error == simdjson::INCORRECT_TYPE) fail("the document is not a JSON object");
+    if (error != simdjson::SUCCESS) {
+      // simdjson checks the structure up front: a truncated or unbalanced
+      // file fails here, before any field is read.
+      fail(std::string("invalid JSON (truncated or unbalanced?): ") + simdjson::error_message(error));
+    }
     for (auto field : root) {
       const std::string_view key = field.unescaped_key();
       od::value value = field.value();
