@@ -205,9 +205,20 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
       point = biggest;
       if (suspect == kNoNode) suspect = point;
     }
-    std::uint64_t in_big_children = 0;
+    // Big children become suspects of their own, except when three or more
+    // of them share a type: those are items of one accumulation (a few big
+    // sessions in a cache), reported here, at their accumulation point.
+    std::vector<NodeIndex> big_children;
     for (const NodeIndex child : a.children.of(point)) {
       if (!big(child)) break;  // sorted by retained size
+      big_children.push_back(child);
+    }
+    std::uint64_t in_big_children = 0;
+    for (const NodeIndex child : big_children) {
+      const auto same_type = std::count_if(big_children.begin(), big_children.end(), [&](NodeIndex other) {
+        return a.graph.type(other) == a.graph.type(child);
+      });
+      if (same_type >= 3) continue;
       in_big_children += a.tree.retained[child];
       work.push_back(child);
     }

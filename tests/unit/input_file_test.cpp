@@ -1,0 +1,53 @@
+#include <doctest/doctest.h>
+
+#include <zlib.h>
+
+#include "heapscope/error.hpp"
+#include "readers/input_file.hpp"
+#include "readers/reader.hpp"
+
+using namespace heapscope;
+using namespace heapscope::readers;
+
+namespace {
+
+std::string gzip(const std::string& text) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, text.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+const std::string kMinimal =
+    R"({"nodes":[{"id":1,"type":"A","size":10,"refs":[2]},{"id":2,"type":"B","size":5}],"roots":[1]})";
+
+}  // namespace
+
+TEST_CASE("gzip input is detected by its magic and decompressed") {
+  const InputFile input = InputFile::from_bytes(gzip(kMinimal), "mem.gz");
+  CHECK(input.compression() == Compression::Gzip);
+  CHECK(input.bytes() == kMinimal);
+  const Snapshot snapshot = read_snapshot(input);
+  REQUIRE(snapshot.graph);
+  CHECK(snapshot.graph->object_count() == 2);
+}
+
+TEST_CASE("a truncated gzip stream is an input error") {
+  std::string bytes = gzip(kMinimal);
+  bytes.resize(bytes.size() / 2);
+  CHECK_THROWS_AS(InputFile::from_bytes(bytes, "cut.gz"), InputError);
+}
+
+TEST_CASE("the minimal graph form is accepted") {
+  const Snapshot snapshot = read_snapshot(InputFile::from_bytes(kMinimal));
+  REQUIRE(snapshot.graph);
+  CHECK(snapshot.format == "heapscope-graph");
+  CHECK(snapshot.graph->edge_count() == 2);  // root edge + one reference
+}
