@@ -110,12 +110,13 @@ ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances&
     EdgeIndex edge;
     std::uint32_t next;
     std::uint32_t length;
+    std::uint32_t min_depth;  // smallest root distance of a node on this partial
   };
   constexpr std::uint32_t kEnd = 0xFFFFFFFFu;
   std::vector<Partial> partials;
   using Entry = std::pair<std::uint64_t, std::uint32_t>;  // (length + depth, partial), min first
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> open;
-  partials.push_back({target, kNoEdge, kEnd, 0});
+  partials.push_back({target, kNoEdge, kEnd, 0, distances.depth[target]});
   open.push({distances.depth[target], 0});
 
   auto on_chain = [&](std::uint32_t partial, NodeIndex node) {
@@ -125,6 +126,8 @@ ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances&
     return false;
   };
 
+  // Finding k chains of length d needs at least k * (d + 1) expansions.
+  budget = std::max<std::size_t>(budget, k * (std::size_t{distances.depth[target]} + 1) * 2);
   std::size_t expanded = 0;
   while (!open.empty() && result.chains.size() < k) {
     if (++expanded > budget || partials.size() >= kEnd - 1) {
@@ -146,15 +149,23 @@ ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances&
     for (std::size_t r = 0; r < referrers.size(); ++r) {
       const NodeIndex source = referrers[r];
       if (r > 0 && referrers[r - 1] == source) continue;  // sorted: one pass per source
-      if (!distances.reached(source) || on_chain(current, source)) continue;
+      if (!distances.reached(source)) continue;
+      // A node closer to the roots than every node of the partial cannot be
+      // on it: this keeps the common case (following shortest edges) O(1)
+      // instead of a walk along the partial, which on a 1M-long list would
+      // be quadratic.
+      const std::uint32_t source_depth = distances.depth[source];
+      if (source_depth >= here.min_depth && on_chain(current, source)) continue;
       for (EdgeIndex e = graph.out_begin(source); e < graph.out_end(source); ++e) {
         if (graph.edge_target(e) != here.node || !graph.is_strong(e)) continue;
         const auto index = static_cast<std::uint32_t>(partials.size());
-        partials.push_back({source, e, current, here.length + 1});
+        partials.push_back({source, e, current, here.length + 1, std::min(here.min_depth, source_depth)});
         open.push({std::uint64_t{here.length} + 1 + distances.depth[source], index});
       }
     }
   }
+  // Whatever the budget did, the BFS chain is always known.
+  if (result.chains.empty()) result.chains.push_back(shortest_chain_edges(graph, distances, target));
   return result;
 }
 

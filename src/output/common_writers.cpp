@@ -113,7 +113,10 @@ std::string chain_text(const Chain& chain) {
       text += " -> " + (step.edge.empty() ? std::string() : step.edge + " ") + (step.weak ? "(weak) " : "") + "`" +
               step.type + "`";
     }
-    if (!step.name.empty() && (i > 0 || step.name != step.edge)) text += " " + step.name;
+    // A root's name usually contains the object's ("module app" / "app").
+    const bool named_by_root = i == 0 && step.edge.size() >= step.name.size() &&
+                               step.edge.compare(step.edge.size() - step.name.size(), step.name.size(), step.name) == 0;
+    if (!step.name.empty() && !named_by_root) text += " " + step.name;
   }
   return text;
 }
