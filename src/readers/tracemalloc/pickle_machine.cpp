@@ -1,0 +1,669 @@
+// A data-only pickle machine for tracemalloc dumps. It accepts the opcodes
+// real dumps use plus the few a careful reader expects (protocol 2..5
+// writers), and refuses everything else: no REDUCE, no other global than
+// tracemalloc.Snapshot / tracemalloc._Traces, so nothing can be executed.
+//
+// Values are 16-byte tagged records. The shapes a dump is made of are
+// recognised when their tuple is built, so they never exist as generic
+// tuples: (str, int) is a frame (interned), a tuple of frames a traceback
+// (interned), and (int, int, traceback[, int]) a trace, whose fields go
+// straight into flat arrays. Memory is therefore ~16 bytes per memo entry
+// and list item plus the final 18 bytes per trace.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "heapscope/error.hpp"
+#include "readers/tracemalloc/tracemalloc_reader.hpp"
+
+namespace heapscope::readers {
+namespace {
+
+enum class Kind : std::uint8_t {
+  Empty,  // an unset memo slot
+  None,
+  Bool,
+  Int,     // fits int64: v
+  UInt,    // in [2**63, 2**64): v
+  BigInt,  // outside 64 bits (sub = 1 when negative)
+  Str,     // v = string id
+  Frame,   // v = frame id
+  Traceback,
+  Trace,   // v = pool index, sub = arity (3 or 4)
+  Tuple,   // generic; v = tuple id
+  List,
+  Dict,
+  Set,
+  Global,  // v = 0 Snapshot, 1 _Traces
+  Object,  // v = object id
+};
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::Empty: return "nothing";
+    case Kind::None: return "None";
+    case Kind::Bool: return "a bool";
+    case Kind::Int:
+    case Kind::UInt:
+    case Kind::BigInt: return "an int";
+    case Kind::Str: return "a str";
+    case Kind::Frame: return "a frame tuple";
+    case Kind::Traceback: return "a frames tuple";
+    case Kind::Trace: return "a trace tuple";
+    case Kind::Tuple: return "a tuple";
+    case Kind::List: return "a list";
+    case Kind::Dict: return "a dict";
+    case Kind::Set: return "a set";
+    case Kind::Global: return "a class";
+    case Kind::Object: return "an object";
+  }
+  return "?";
+}
+
+struct Value {
+  Kind kind = Kind::Empty;
+  std::uint8_t sub = 0;
+  std::uint32_t aux = 0;
+  std::uint64_t v = 0;
+};
+static_assert(sizeof(Value) == 16);
+
+bool is_small_nonneg(const Value& value, std::uint64_t max) {
+  return value.kind == Kind::Int && static_cast<std::int64_t>(value.v) >= 0 && value.v <= max;
+}
+bool is_nonneg_u64(const Value& value) {
+  return value.kind == Kind::UInt || (value.kind == Kind::Int && static_cast<std::int64_t>(value.v) >= 0);
+}
+
+std::string opcode_name(std::uint8_t op) {
+  static const std::unordered_map<int, const char*> names = {
+      {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}, {'F', "FLOAT"},
+      {'I', "INT"}, {'J', "BININT"}, {'K', "BININT1"}, {'L', "LONG"}, {'M', "BININT2"}, {'N', "NONE"},
+      {'P', "PERSID"}, {'Q', "BINPERSID"}, {'R', "REDUCE"}, {'S', "STRING"}, {'T', "BINSTRING"},
+      {'U', "SHORT_BINSTRING"}, {'V', "UNICODE"}, {'X', "BINUNICODE"}, {'a', "APPEND"}, {'b', "BUILD"},
+      {'c', "GLOBAL"}, {'d', "DICT"}, {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"},
+      {'h', "BINGET"}, {'i', "INST"}, {'j', "LONG_BINGET"}, {'l', "LIST"}, {']', "EMPTY_LIST"},
+      {'o', "OBJ"}, {'p', "PUT"}, {'q', "BINPUT"}, {'r', "LONG_BINPUT"}, {'s', "SETITEM"}, {'t', "TUPLE"},
+      {')', "EMPTY_TUPLE"}, {'u', "SETITEMS"}, {'G', "BINFLOAT"}, {0x80, "PROTO"}, {0x81, "NEWOBJ"},
+      {0x82, "EXT1"}, {0x83, "EXT2"}, {0x84, "EXT4"}, {0x85, "TUPLE1"}, {0x86, "TUPLE2"},
+      {0x87, "TUPLE3"}, {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {0x8a, "LONG1"}, {0x8b, "LONG4"},
+      {'B', "BINBYTES"}, {'C', "SHORT_BINBYTES"}, {0x8c, "SHORT_BINUNICODE"}, {0x8d, "BINUNICODE8"},
+      {0x8e, "BINBYTES8"}, {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"},
+      {0x92, "NEWOBJ_EX"}, {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"}, {0x95, "FRAME"},
+      {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"}};
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", op);
+  const auto it = names.find(op);
+  return it == names.end() ? std::string("unknown opcode ") + hex : std::string("opcode ") + it->second + " (" + hex + ")";
+}
+
+// Valid UTF-8 as CPython's "utf-8"/"surrogatepass" decoder accepts it.
+bool valid_utf8_surrogatepass(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + static_cast<std::size_t>(extra) >= n) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return true;
+}
+
+struct Hash64 {
+  std::size_t operator()(std::uint64_t x) const noexcept {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return static_cast<std::size_t>(x);
+  }
+};
+
+struct ObjectRecord {
+  std::uint32_t cls = 0;
+  std::uint64_t offset = 0;
+  std::vector<std::uint32_t> states;  // dict ids, in BUILD order
+};
+
+struct Container {
+  std::uint64_t offset = 0;
+  std::vector<Value> items;  // lists, tuples; dicts as key, value pairs
+};
+
+class Machine {
+ public:
+  Machine(std::string_view bytes, TraceTable& table) : p_(reinterpret_cast<const std::uint8_t*>(bytes.data())), n_(bytes.size()), table_(table) {}
+
+  void run();
+  std::uint64_t end_offset() const { return pos_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, std::uint64_t at) const { throw InputError(what, at); }
+  [[noreturn]] void fail(const std::string& what) const { fail(what, op_at_); }
+
+  void need(std::uint64_t count) const {
+    if (count > n_ - pos_) {
+      fail("truncated: " + opcode_name(op_) + " needs " + std::to_string(count) + " more bytes, the file has " +
+           std::to_string(n_ - pos_));
+    }
+  }
+  std::uint64_t read_le(unsigned width) {
+    need(width);
+    std::uint64_t v = 0;
+    for (unsigned k = 0; k < width; ++k) v |= static_cast<std::uint64_t>(p_[pos_ + k]) << (8 * k);
+    pos_ += width;
+    return v;
+  }
+  std::string_view read_bytes(std::uint64_t count) {
+    need(count);
+    std::string_view out(reinterpret_cast<const char*>(p_ + pos_), count);
+    pos_ += count;
+    return out;
+  }
+
+  void push(const Value& value) { stack_.push_back(value); }
+  Value pop() {
+    if (stack_.size() <= stack_floor()) fail(opcode_name(op_) + " on an empty stack");
+    Value v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  Value& top() {
+    if (stack_.size() <= stack_floor()) fail(opcode_name(op_) + " on an empty stack");
+    return stack_.back();
+  }
+  std::size_t stack_floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  std::size_t pop_mark() {
+    if (marks_.empty()) fail(opcode_name(op_) + " without a MARK");
+    const std::size_t m = marks_.back();
+    marks_.pop_back();
+    return m;
+  }
+
+  Value make_int(std::string_view le_bytes);
+  Value make_str(std::string_view utf8);
+  Value make_tuple(const Value* items, std::size_t count);
+  void memo_put(std::uint64_t index);
+  Value memo_get(std::uint64_t index);
+  void global(std::string_view module, std::string_view name);
+  void append_items(std::size_t from);
+  void set_items(std::size_t from);
+  void check_hashable(const Value& key) {
+    if (key.kind == Kind::List || key.kind == Kind::Dict || key.kind == Kind::Set) {
+      fail(std::string("unhashable dict key: ") + kind_name(key.kind));
+    }
+  }
+
+  void finish(const Value& root);
+  const Value* attribute(const ObjectRecord& object, std::string_view name) const;
+
+  const std::uint8_t* p_;
+  std::uint64_t n_;
+  std::uint64_t pos_ = 0;
+  std::uint64_t op_at_ = 0;
+  std::uint8_t op_ = 0;
+  TraceTable& table_;
+
+  std::vector<Value> stack_;
+  std::vector<std::size_t> marks_;
+  std::vector<Value> memo_;
+
+  std::vector<std::string_view> strings_;
+  std::unordered_map<std::string_view, std::uint32_t> string_ids_;
+  std::vector<TraceFrame> frames_;  // filename = string id
+  std::unordered_map<std::uint64_t, std::uint32_t, Hash64> frame_ids_;
+  std::unordered_map<std::uint64_t, std::uint32_t, Hash64> traceback_ids_;  // hash -> first id
+  std::vector<std::uint32_t> traceback_next_;                               // collision chains
+  std::vector<Container> tuples_, lists_, dicts_;
+  std::vector<std::uint64_t> sets_;  // offsets only: a set is never part of a valid dump
+  std::vector<ObjectRecord> objects_;
+  std::vector<std::uint32_t> scratch_frames_;
+
+  // Trace pool (every trace tuple built, in order).
+  std::vector<std::uint64_t> sizes_;
+  std::vector<std::uint32_t> domains_;
+  std::vector<std::uint32_t> tracebacks_;
+  std::vector<std::uint16_t> nframes_;
+};
+
+Value Machine::make_int(std::string_view le) {
+  // Two's complement little-endian, as LONG1/LONG4 store it.
+  const std::size_t n = le.size();
+  if (n == 0) return Value{Kind::Int, 0, 0, 0};
+  const bool negative = (static_cast<unsigned char>(le[n - 1]) & 0x80) != 0;
+  std::size_t significant = n;
+  const unsigned char fill = negative ? 0xFF : 0x00;
+  while (significant > 0 && static_cast<unsigned char>(le[significant - 1]) == fill) --significant;
+  if (significant > 8) return Value{Kind::BigInt, static_cast<std::uint8_t>(negative), 0, 0};
+  std::uint64_t v = negative ? ~0ULL : 0;
+  for (std::size_t k = 0; k < std::min<std::size_t>(n, 8); ++k) {
+    v &= ~(0xFFULL << (8 * k));
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(le[k])) << (8 * k);
+  }
+  if (negative) {
+    // Fits int64 only when bit 63 is set (value >= -2**63).
+    if (significant == 8 && (v >> 63) == 0) return Value{Kind::BigInt, 1, 0, 0};
+    return Value{Kind::Int, 0, 0, v};
+  }
+  if (v >> 63) return Value{Kind::UInt, 0, 0, v};
+  return Value{Kind::Int, 0, 0, v};
+}
+
+Value Machine::make_str(std::string_view text) {
+  const auto it = string_ids_.find(text);
+  if (it != string_ids_.end()) return Value{Kind::Str, 0, 0, it->second};
+  if (!valid_utf8_surrogatepass(text)) fail("string is not valid UTF-8 in " + opcode_name(op_));
+  const auto id = static_cast<std::uint32_t>(strings_.size());
+  strings_.push_back(text);
+  string_ids_.emplace(text, id);
+  return Value{Kind::Str, 0, 0, id};
+}
+
+Value Machine::make_tuple(const Value* items, std::size_t count) {
+  // (filename, lineno): a frame.
+  if (count == 2 && items[0].kind == Kind::Str && is_small_nonneg(items[1], 0xFFFFFFFFULL)) {
+    const std::uint64_t key = (items[0].v << 32) | items[1].v;
+    auto [it, inserted] = frame_ids_.try_emplace(key, static_cast<std::uint32_t>(frames_.size()));
+    if (inserted) frames_.push_back(TraceFrame{static_cast<std::uint32_t>(items[0].v), static_cast<std::uint32_t>(items[1].v)});
+    return Value{Kind::Frame, 0, 0, it->second};
+  }
+  // A tuple of frames: a traceback.
+  if (count >= 1 && std::all_of(items, items + count, [](const Value& v) { return v.kind == Kind::Frame; })) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ count;
+    for (std::size_t k = 0; k < count; ++k) h = (h ^ items[k].v) * 0x100000001B3ULL + (h >> 29);
+    const auto found = traceback_ids_.find(h);
+    std::uint32_t id = found == traceback_ids_.end() ? UINT32_MAX : found->second;
+    for (; id != UINT32_MAX; id = traceback_next_[id]) {
+      const auto frames = table_.traceback(id);
+      if (frames.size() != count) continue;
+      bool same = true;
+      for (std::size_t k = 0; k < count && same; ++k) same = frames[k] == items[k].v;
+      if (same) return Value{Kind::Traceback, 0, 0, id};
+    }
+    if (table_.traceback_frames.size() + count > 0xFFFFFFF0ULL) fail("too many frames");
+    id = static_cast<std::uint32_t>(table_.traceback_count());
+    for (std::size_t k = 0; k < count; ++k) table_.traceback_frames.push_back(static_cast<std::uint32_t>(items[k].v));
+    table_.traceback_offsets.push_back(static_cast<std::uint32_t>(table_.traceback_frames.size()));
+    traceback_next_.push_back(found == traceback_ids_.end() ? UINT32_MAX : found->second);
+    traceback_ids_[h] = id;
+    return Value{Kind::Traceback, 0, 0, id};
+  }
+  // (domain, size, frames[, total_nframe]): a trace.
+  if ((count == 3 || count == 4) && is_small_nonneg(items[0], 0xFFFFFFFFULL) && is_nonneg_u64(items[1]) &&
+      items[2].kind == Kind::Traceback && (count == 3 || is_small_nonneg(items[3], 0xFFFF))) {
+    if (sizes_.size() >= 0xFFFFFFF0ULL) fail("too many traces");
+    const auto index = static_cast<std::uint32_t>(sizes_.size());
+    domains_.push_back(static_cast<std::uint32_t>(items[0].v));
+    sizes_.push_back(items[1].v);
+    tracebacks_.push_back(static_cast<std::uint32_t>(items[2].v));
+    nframes_.push_back(count == 4 ? static_cast<std::uint16_t>(items[3].v) : 0);
+    return Value{Kind::Trace, static_cast<std::uint8_t>(count), 0, index};
+  }
+  const auto id = static_cast<std::uint32_t>(tuples_.size());
+  tuples_.push_back(Container{op_at_, std::vector<Value>(items, items + count)});
+  return Value{Kind::Tuple, 0, 0, id};
+}
+
+// Memo slots beyond the next free one are refused past this much slack, so
+// a hostile LONG_BINPUT cannot make the memo huge.
+constexpr std::uint64_t kMemoSlack = 1u << 16;
+
+void Machine::memo_put(std::uint64_t index) {
+  const Value& value = top();
+  if (index >= memo_.size()) {
+    if (index > memo_.size() + kMemoSlack) {
+      fail("memo index " + std::to_string(index) + " out of bounds (the memo has " + std::to_string(memo_.size()) + " entries)");
+    }
+    memo_.resize(index + 1);
+  }
+  memo_[index] = value;
+}
+
+Value Machine::memo_get(std::uint64_t index) {
+  if (index >= memo_.size() || memo_[index].kind == Kind::Empty) {
+    fail("memo index " + std::to_string(index) + " was never stored (the memo has " + std::to_string(memo_.size()) + " entries)");
+  }
+  return memo_[index];
+}
+
+void Machine::global(std::string_view module, std::string_view name) {
+  if (module == "tracemalloc" && name == "Snapshot") return push(Value{Kind::Global, 0, 0, 0});
+  if (module == "tracemalloc" && name == "_Traces") return push(Value{Kind::Global, 0, 0, 1});
+  std::string shown = std::string(module.substr(0, 80)) + "." + std::string(name.substr(0, 80));
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  }
+  fail("global '" + shown + "' is not allowed (only tracemalloc.Snapshot and tracemalloc._Traces)");
+}
+
+void Machine::append_items(std::size_t from) {
+  if (from == 0) fail(opcode_name(op_) + " without a list");
+  Value& target = stack_[from - 1];
+  if (target.kind != Kind::List) fail(opcode_name(op_) + " to " + kind_name(target.kind) + ", not a list");
+  auto& items = lists_[target.v].items;
+  items.insert(items.end(), stack_.begin() + static_cast<std::ptrdiff_t>(from), stack_.end());
+  stack_.resize(from);
+}
+
+void Machine::set_items(std::size_t from) {
+  if (from == 0) fail(opcode_name(op_) + " without a dict");
+  if ((stack_.size() - from) % 2 != 0) fail(opcode_name(op_) + " with an odd number of items");
+  Value& target = stack_[from - 1];
+  if (target.kind != Kind::Dict) fail(opcode_name(op_) + " to " + kind_name(target.kind) + ", not a dict");
+  auto& items = dicts_[target.v].items;
+  for (std::size_t k = from; k < stack_.size(); k += 2) check_hashable(stack_[k]);
+  items.insert(items.end(), stack_.begin() + static_cast<std::ptrdiff_t>(from), stack_.end());
+  stack_.resize(from);
+}
+
+void Machine::run() {
+  stack_.reserve(1024);
+  bool stopped = false;
+  while (!stopped) {
+    if (pos_ >= n_) fail("truncated: the pickle ends without a STOP opcode", pos_);
+    op_at_ = pos_;
+    op_ = p_[pos_++];
+    switch (op_) {
+      case 0x80: {  // PROTO
+        const auto version = read_le(1);
+        if (version > 5) fail("pickle protocol " + std::to_string(version) + " is not supported");
+        if (table_.pickle_protocol == 0) table_.pickle_protocol = static_cast<int>(version);
+        break;
+      }
+      case 0x95: {  // FRAME: only a length; frames are not needed to read
+        const auto length = read_le(8);
+        if (length > n_ - pos_) fail("FRAME claims " + std::to_string(length) + " bytes, the file has " + std::to_string(n_ - pos_) + " left");
+        break;
+      }
+      case '.': stopped = true; break;
+      case '(': marks_.push_back(stack_.size()); break;
+      case '0': pop(); break;
+      case '1': stack_.resize(pop_mark()); break;
+      case 'N': push(Value{Kind::None}); break;
+      case 0x88: push(Value{Kind::Bool, 0, 0, 1}); break;
+      case 0x89: push(Value{Kind::Bool, 0, 0, 0}); break;
+      case 'K': push(Value{Kind::Int, 0, 0, read_le(1)}); break;
+      case 'M': push(Value{Kind::Int, 0, 0, read_le(2)}); break;
+      case 'J': {
+        const auto v = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_le(4)));
+        push(Value{Kind::Int, 0, 0, static_cast<std::uint64_t>(static_cast<std::int64_t>(v))});
+        break;
+      }
+      case 0x8a: {  // LONG1
+        const auto length = read_le(1);
+        push(make_int(read_bytes(length)));
+        break;
+      }
+      case 0x8b: {  // LONG4: signed length
+        const auto length = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_le(4)));
+        if (length < 0) fail("LONG4 with a negative length");
+        push(make_int(read_bytes(static_cast<std::uint64_t>(length))));
+        break;
+      }
+      case 0x8c: push(make_str(read_bytes(read_le(1)))); break;  // SHORT_BINUNICODE
+      case 'X': push(make_str(read_bytes(read_le(4)))); break;   // BINUNICODE
+      case 0x8d: push(make_str(read_bytes(read_le(8)))); break;  // BINUNICODE8
+      case ')': push(make_tuple(nullptr, 0)); break;
+      case 0x85:
+      case 0x86:
+      case 0x87: {
+        const std::size_t count = op_ - 0x84u;
+        if (stack_.size() < stack_floor() + count) fail(opcode_name(op_) + " needs " + std::to_string(count) + " items on the stack");
+        const Value tuple = make_tuple(stack_.data() + stack_.size() - count, count);
+        stack_.resize(stack_.size() - count);
+        push(tuple);
+        break;
+      }
+      case 't': {
+        const std::size_t from = pop_mark();
+        const Value tuple = make_tuple(stack_.data() + from, stack_.size() - from);
+        stack_.resize(from);
+        push(tuple);
+        break;
+      }
+      case ']':
+        push(Value{Kind::List, 0, 0, lists_.size()});
+        lists_.push_back(Container{op_at_, {}});
+        break;
+      case 'a': {
+        const std::size_t from = stack_.size() - 1;
+        if (stack_.size() < stack_floor() + 2) fail("APPEND needs a list and an item on the stack");
+        append_items(from);
+        break;
+      }
+      case 'e': append_items(pop_mark()); break;
+      case '}':
+        push(Value{Kind::Dict, 0, 0, dicts_.size()});
+        dicts_.push_back(Container{op_at_, {}});
+        break;
+      case 's': {
+        if (stack_.size() < stack_floor() + 3) fail("SETITEM needs a dict, a key and a value on the stack");
+        set_items(stack_.size() - 2);
+        break;
+      }
+      case 'u': set_items(pop_mark()); break;
+      case 0x8f:
+        push(Value{Kind::Set, 0, 0, sets_.size()});
+        sets_.push_back(op_at_);
+        break;
+      case 0x90: {  // ADDITEMS
+        const std::size_t from = pop_mark();
+        if (from == 0 || stack_[from - 1].kind != Kind::Set) fail("ADDITEMS to something that is not a set");
+        for (std::size_t k = from; k < stack_.size(); ++k) check_hashable(stack_[k]);
+        stack_.resize(from);
+        break;
+      }
+      case 0x94: memo_put(memo_.size()); break;
+      case 'q': memo_put(read_le(1)); break;
+      case 'r': memo_put(read_le(4)); break;
+      case 'h': push(memo_get(read_le(1))); break;
+      case 'j': push(memo_get(read_le(4))); break;
+      case 0x93: {  // STACK_GLOBAL
+        const Value name = pop();
+        const Value module = pop();
+        if (module.kind != Kind::Str || name.kind != Kind::Str) fail("STACK_GLOBAL needs two strings");
+        global(strings_[module.v], strings_[name.v]);
+        break;
+      }
+      case 'c': {  // GLOBAL "module\nname\n"
+        std::string_view parts[2];
+        for (auto& part : parts) {
+          const auto* start = p_ + pos_;
+          const auto* end = static_cast<const std::uint8_t*>(std::memchr(start, '\n', std::min<std::uint64_t>(n_ - pos_, 4096)));
+          if (end == nullptr) fail("truncated or overlong GLOBAL name");
+          part = std::string_view(reinterpret_cast<const char*>(start), static_cast<std::size_t>(end - start));
+          pos_ += part.size() + 1;
+        }
+        global(parts[0], parts[1]);
+        break;
+      }
+      case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
+        const Value args = pop();
+        const Value cls = pop();
+        if (cls.kind != Kind::Global) fail(std::string("NEWOBJ on ") + kind_name(cls.kind) + ", not a class");
+        if (args.kind != Kind::Tuple) fail(std::string("NEWOBJ with ") + kind_name(args.kind) + " as arguments");
+        push(Value{Kind::Object, 0, 0, objects_.size()});
+        objects_.push_back(ObjectRecord{static_cast<std::uint32_t>(cls.v), op_at_, {}});
+        break;
+      }
+      case 'b': {  // BUILD: obj.__dict__.update(state)
+        const Value state = pop();
+        const Value& object = top();
+        if (object.kind != Kind::Object) fail(std::string("BUILD on ") + kind_name(object.kind) + ", not an object");
+        if (state.kind != Kind::Dict) fail(std::string("BUILD with ") + kind_name(state.kind) + " as state, not a dict");
+        objects_[object.v].states.push_back(static_cast<std::uint32_t>(state.v));
+        break;
+      }
+      default: fail(opcode_name(op_) + " is not allowed in a tracemalloc dump");
+    }
+  }
+  if (stack_.size() <= stack_floor()) fail("STOP on an empty stack");
+  finish(stack_.back());
+}
+
+const Value* Machine::attribute(const ObjectRecord& object, std::string_view name) const {
+  const Value* found = nullptr;
+  for (const auto dict : object.states) {
+    const auto& items = dicts_[dict].items;
+    for (std::size_t k = 0; k + 1 < items.size(); k += 2) {
+      if (items[k].kind == Kind::Str && strings_[items[k].v] == name) found = &items[k + 1];
+    }
+  }
+  return found;
+}
+
+void Machine::finish(const Value& root) {
+  const std::uint64_t at = op_at_;
+  if (root.kind != Kind::Object || objects_[root.v].cls != 0) {
+    fail(std::string("the pickle holds ") + kind_name(root.kind) + ", not a tracemalloc.Snapshot", at);
+  }
+  const ObjectRecord& snapshot = objects_[root.v];
+  const Value* traces = attribute(snapshot, "traces");
+  if (traces == nullptr) fail("the Snapshot has no 'traces' attribute", snapshot.offset);
+  if (traces->kind != Kind::Object || objects_[traces->v].cls != 1) {
+    fail(std::string("Snapshot.traces is ") + kind_name(traces->kind) + ", not a tracemalloc._Traces", snapshot.offset);
+  }
+  const ObjectRecord& traces_object = objects_[traces->v];
+  const Value* list = attribute(traces_object, "_traces");
+  if (list == nullptr) fail("the _Traces object has no '_traces' attribute", traces_object.offset);
+  if (list->kind != Kind::List && list->kind != Kind::Tuple) {
+    fail(std::string("_Traces._traces is ") + kind_name(list->kind) + ", not a list", traces_object.offset);
+  }
+  if (const Value* limit = attribute(snapshot, "traceback_limit")) {
+    if (!is_nonneg_u64(*limit)) fail(std::string("Snapshot.traceback_limit is ") + kind_name(limit->kind) + ", not an int >= 0", snapshot.offset);
+    table_.has_traceback_limit = true;
+    table_.traceback_limit = limit->v;
+  }
+
+  const Container& container = list->kind == Kind::List ? lists_[list->v] : tuples_[list->v];
+  const auto& items = container.items;
+  bool in_order = items.size() == sizes_.size();
+  int arity = 0;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const Value& item = items[k];
+    if (item.kind != Kind::Trace) {
+      std::string what = "traces[" + std::to_string(k) + "] is " + kind_name(item.kind) +
+                         ", not a (domain, size, frames[, total_nframe]) tuple with a non-empty frames tuple of "
+                         "(str, int) pairs and domain < 2**32, 0 <= size < 2**64, total_nframe < 2**16";
+      fail(what, item.kind == Kind::Tuple ? tuples_[item.v].offset : container.offset);
+    }
+    if (arity == 0) arity = item.sub;
+    if (item.sub != arity) {
+      fail("traces[" + std::to_string(k) + "] has " + std::to_string(item.sub) + " items where traces[0] has " +
+               std::to_string(arity) + " (no CPython writes both)",
+           container.offset);
+    }
+    in_order = in_order && item.v == k;
+  }
+  table_.trace_arity = arity;
+  if (in_order) {
+    table_.sizes = std::move(sizes_);
+    table_.domains = std::move(domains_);
+    table_.tracebacks = std::move(tracebacks_);
+    if (arity == 4) table_.total_nframes = std::move(nframes_);
+  } else {
+    table_.sizes.reserve(items.size());
+    table_.domains.reserve(items.size());
+    table_.tracebacks.reserve(items.size());
+    for (const auto& item : items) {
+      table_.sizes.push_back(sizes_[item.v]);
+      table_.domains.push_back(domains_[item.v]);
+      table_.tracebacks.push_back(tracebacks_[item.v]);
+      if (arity == 4) table_.total_nframes.push_back(nframes_[item.v]);
+    }
+  }
+
+  // Filenames: only the strings frames use, in first-use order.
+  std::vector<std::uint32_t> filename_of(strings_.size(), UINT32_MAX);
+  for (auto& frame : frames_) {
+    auto& id = filename_of[frame.filename];
+    if (id == UINT32_MAX) {
+      id = static_cast<std::uint32_t>(table_.filenames.size());
+      table_.filenames.emplace_back(strings_[frame.filename]);
+    }
+    frame.filename = id;
+  }
+  table_.frames = std::move(frames_);
+}
+
+}  // namespace
+
+TraceTable read_tracemalloc_pickle(std::string_view bytes, const ReadOptions& options, std::vector<std::string>& warnings) {
+  TraceTable table;
+  Machine machine(bytes, table);
+  machine.run();
+  if (machine.end_offset() < bytes.size()) {
+    warnings.push_back(std::to_string(bytes.size() - machine.end_offset()) +
+                       " bytes after the pickle's STOP opcode were ignored (as pickle.load does)");
+  }
+  apply_tracemalloc_python(table, options.tracemalloc_python, warnings);
+  return table;
+}
+
+void apply_tracemalloc_python(TraceTable& table, std::string_view python, std::vector<std::string>& warnings) {
+  const bool four = table.trace_arity == 4, three = table.trace_arity == 3;
+  // What the file says.
+  if (four) {
+    table.python_generation = "3.9+";
+  } else if (table.pickle_protocol == 5) {
+    table.python_generation = three ? "3.8" : "3.8+";
+  } else if (table.pickle_protocol == 4) {
+    table.python_generation = three ? "3.6 or 3.7" : "3.6+";
+  } else {
+    table.python_generation = three ? "3.6..3.8" : "3.6+";
+  }
+  table.order = TracebackOrder::OldestFirst;
+  table.order_assumed = false;
+  if (python.empty()) {
+    // Only 3.6 keeps the most-recent-first order; it cannot be told from
+    // 3.7 (same protocol, same 3-item traces): assume 3.7 and say so.
+    table.order_assumed = three && table.pickle_protocol <= 4;
+    return;
+  }
+  std::string_view text = python;
+  if (!text.empty() && text.back() == '+') text.remove_suffix(1);
+  unsigned major = 0, minor = 0;
+  bool ok = text.size() >= 3 && text.substr(0, 2) == "3.";
+  for (std::size_t k = 2; ok && k < text.size(); ++k) {
+    ok = text[k] >= '0' && text[k] <= '9' && k < 5;
+    minor = minor * 10 + static_cast<unsigned>(text[k] - '0');
+  }
+  major = 3;
+  if (!ok || minor < 6) {
+    throw UsageError("--python: expected the CPython that wrote the dump, 3.6 or later (e.g. 3.6, 3.7+, 3.12), not '" +
+                     std::string(python) + "'");
+  }
+  (void)major;
+  table.order = minor == 6 ? TracebackOrder::MostRecentFirst : TracebackOrder::OldestFirst;
+  table.python_generation = "3." + std::to_string(minor) + (python.back() == '+' ? "+" : "") + " (stated)";
+  if ((four && minor < 9) || (three && minor >= 9 && python.back() != '+')) {
+    warnings.push_back("--python " + std::string(python) + " does not fit the dump (" + std::to_string(table.trace_arity) +
+                       "-item traces); using its traceback order anyway");
+  }
+}
+
+}  // namespace heapscope::readers
