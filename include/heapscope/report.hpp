@@ -141,4 +141,57 @@ struct InfoReport {
   std::uint64_t trace_count = 0;  // allocation tables
 };
 
+// `diff` of heap graphs (diff.hpp).
+struct TypeFigures {
+  std::uint64_t count = 0;
+  std::uint64_t shallow_size = 0;
+  std::uint64_t retained_size = 0;
+};
+
+struct TypeDiffRow {
+  std::string type;
+  TypeFigures before;  // first snapshot
+  TypeFigures after;   // last snapshot
+  std::int64_t count_delta = 0;
+  std::int64_t shallow_delta = 0;
+  std::int64_t retained_delta = 0;
+};
+
+// New objects that survived, grouped under their nearest dominator that is
+// not new itself (the place where they accumulated).
+struct GrowthGroup {
+  ObjectView anchor;          // in the last snapshot; id 0 and type "(roots)" for the roots themselves
+  bool anchor_is_roots = false;
+  std::uint64_t objects = 0;  // new objects in the group
+  std::uint64_t size = 0;     // their shallow sizes
+  std::vector<AccumulatedType> types;  // by type, biggest first (retained_size = shallow sum here)
+  Chain chain;                // root to anchor, in the last snapshot
+};
+
+struct GrownRetainer {
+  ObjectView object;  // in the last snapshot
+  std::uint64_t before_retained = 0;
+  std::int64_t retained_delta = 0;
+  Chain chain;
+};
+
+struct DiffReport {
+  std::string mode;  // "before-after" or "baseline-target-final"
+  std::vector<Summary> snapshots;
+  std::int64_t reachable_growth = 0;  // last reachable size - first reachable size
+  std::uint64_t matched_objects = 0;  // last snapshot objects matched in the one before it
+  std::uint64_t ids_reused = 0;       // same id, another type or site: not the same object
+  std::uint64_t new_objects = 0;      // surviving (reachable) new objects, or leak candidates
+  std::uint64_t new_size = 0;
+  std::vector<GrowthGroup> groups;    // top `top`, biggest first
+  std::uint64_t groups_total = 0;
+  std::vector<TypeDiffRow> types;     // changed types, top `top` by the sort key
+  std::uint64_t types_changed = 0;
+  std::string sort;
+  std::vector<GrownRetainer> grown_retainers;
+  // --fail-on-growth, when given.
+  std::string gate_threshold;
+  bool gate_tripped = false;
+};
+
 }  // namespace heapscope

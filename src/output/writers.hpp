@@ -43,6 +43,9 @@ void write_dominators_jsonl(const std::vector<DominatorRow>& rows, std::ostream&
 void write_paths_text(const PathsReport& report, std::ostream& out);
 void write_paths_json(const PathsReport& report, std::ostream& out);
 
+void write_diff_text(const DiffReport& report, std::ostream& out);
+void write_diff_json(const DiffReport& report, std::ostream& out);
+
 void write_info_text(const InfoReport& report, std::ostream& out);
 void write_info_json(const InfoReport& report, std::ostream& out);
 
