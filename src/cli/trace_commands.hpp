@@ -8,14 +8,17 @@
 #include <vector>
 
 #include "cli/common.hpp"
+#include "heapscope/trace_stats.hpp"
 
 namespace heapscope::cli {
 
 struct TraceCliOptions {
   std::string group_by = "lineno";
   bool cumulative = false;
+  trace::TraceFilter filter;  // --include/--exclude/--all-frames/--domain/--exclude-domain
 };
 
+// Also add --python (CommonOptions.read.tracemalloc_python).
 void add_trace_analyze_options(CLI::App& command, TraceCliOptions& options, CommonOptions& common);
 void add_trace_diff_options(CLI::App& command, TraceCliOptions& options, CommonOptions& common);
 
