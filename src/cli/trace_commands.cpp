@@ -52,6 +52,12 @@ void require_trace_format(const std::string& format, const std::string& command)
   throw UsageError("`" + command + "` on a tracemalloc dump cannot write --format " + format + " (it writes: text, json, csv)");
 }
 
+void check_group(trace::GroupBy group_by, bool cumulative) {
+  if (cumulative && group_by == trace::GroupBy::Traceback) {
+    throw UsageError("--cumulative cannot be used with --group-by traceback (Python: \"cumulative mode cannot by used with key type 'traceback'\")");
+  }
+}
+
 void warn_assumed_order(const TraceTable& table, trace::GroupBy group_by, const std::string& path) {
   if (table.order_assumed && group_by == trace::GroupBy::Traceback) {
     spdlog::warn("{}: a CPython 3.6 or 3.7 dump; assuming 3.7's traceback order (oldest frame first). "
@@ -74,6 +80,7 @@ int run_trace_analyze(const readers::Snapshot& snapshot, const TraceCliOptions& 
                       std::ostream& out) {
   require_trace_format(common.format, "analyze");
   const trace::GroupBy group_by = trace::parse_group_by(options.group_by);
+  check_group(group_by, options.cumulative);
   const TraceTable& table = *snapshot.traces;
   warn_assumed_order(table, group_by, snapshot.path);
   const trace::StatisticsReport report = trace::statistics(table, group_by, options.cumulative, options.filter);
@@ -94,6 +101,7 @@ int run_trace_diff(const readers::Snapshot& before, const readers::Snapshot& aft
   std::optional<GrowthThreshold> threshold;
   if (!common.fail_on_growth.empty()) threshold = GrowthThreshold::parse(common.fail_on_growth);
   const trace::GroupBy group_by = trace::parse_group_by(options.group_by);
+  check_group(group_by, options.cumulative);
   const TraceTable& a = *after.traces;
   const TraceTable& b = *before.traces;
   warn_assumed_order(a, group_by, after.path);
