@@ -396,7 +396,7 @@ void Machine::run() {
       }
       case 0x95: {  // FRAME: only a length; frames are not needed to read
         const auto length = read_le(8);
-        if (length > n_ - pos_) fail("FRAME claims " + std::to_string(length) + " bytes, the file has " + std::to_string(n_ - pos_) + " left");
+        if (length > n_ - pos_) fail("truncated: a FRAME of " + std::to_string(length) + " bytes starts here but only " + std::to_string(n_ - pos_) + " bytes follow");
         break;
       }
       case '.': stopped = true; break;
