@@ -54,6 +54,38 @@ DepthFirst depth_first(const HeapGraph& graph) {
   return dfs;
 }
 
+// The strong in-edges of reachable nodes, renumbered into DFS numbers and
+// laid out in DFS order: the semi-dominator pass then reads them
+// sequentially instead of gathering node -> number at random for every edge
+// (about twice as fast on shuffled heaps). Unreachable sources are left out:
+// they dominate nothing.
+struct PredecessorsByNumber {
+  std::vector<EdgeIndex> begin;       // count + 1
+  std::vector<std::uint32_t> source;  // DFS numbers
+};
+
+PredecessorsByNumber predecessors_by_number(const HeapGraph& graph, const DepthFirst& dfs) {
+  const std::size_t count = dfs.vertex.size();
+  PredecessorsByNumber preds;
+  preds.begin.assign(count + 1, 0);
+  for (std::uint32_t u = 0; u < count; ++u) {
+    const NodeIndex node = dfs.vertex[u];
+    for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
+      if (graph.is_strong(e)) ++preds.begin[dfs.number[graph.edge_target(e)] + 1];
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) preds.begin[i + 1] += preds.begin[i];
+  preds.source.resize(preds.begin[count]);
+  std::vector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
+  for (std::uint32_t u = 0; u < count; ++u) {
+    const NodeIndex node = dfs.vertex[u];
+    for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
+      if (graph.is_strong(e)) preds.source[fill[dfs.number[graph.edge_target(e)]]++] = u;
+    }
+  }
+  return preds;
+}
+
 }  // namespace
 
 DominatorTree compute_dominators(const HeapGraph& graph) {
@@ -86,11 +118,11 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
     return label[v];
   };
 
+  const PredecessorsByNumber preds = predecessors_by_number(graph, dfs);
   for (std::uint32_t w = count - 1; w >= 1; --w) {
     std::uint32_t best = dfs.parent[w];
-    for (const NodeIndex referrer : graph.strong_referrers(dfs.vertex[w])) {
-      const std::uint32_t v = dfs.number[referrer];
-      if (v == kUnvisited) continue;  // unreachable objects dominate nothing
+    for (EdgeIndex p = preds.begin[w]; p < preds.begin[w + 1]; ++p) {
+      const std::uint32_t v = preds.source[p];
       const std::uint32_t candidate = v <= w ? v : eval(v);
       if (candidate < best) best = candidate;
     }
