@@ -32,13 +32,7 @@ int run_graph_analyze(const readers::Snapshot& snapshot, const AnalyzeCli& optio
   spdlog::debug("analysis took {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::steady_clock::now() - start)
                                            .count());
-  ReportStream out(options.common.output_path);
-  if (options.common.format == "json") {
-    output::write_analyze_json(report, out.get());
-  } else {
-    output::write_analyze_text(report, out.get());
-  }
-  out.finish();
+  write_report(options.common, report, output::write_analyze_text, "json", output::write_analyze_json);
   return kExitOk;
 }
 
@@ -64,10 +58,9 @@ void add_analyze_command(CLI::App& app, CommandRunner& run) {
     run = [options] {
       const readers::Snapshot snapshot = load_snapshot(options->path, options->common.read);
       if (snapshot.traces) {
-        ReportStream out(options->common.output_path);
-        const int exit_code = run_trace_analyze(snapshot, options->trace, options->common, out.get());
-        out.finish();
-        return exit_code;
+        return write_report_with(options->common, [&](std::ostream& out) {
+          return run_trace_analyze(snapshot, options->trace, options->common, out);
+        });
       }
       return run_graph_analyze(snapshot, *options);
     };

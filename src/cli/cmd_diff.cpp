@@ -41,13 +41,7 @@ int run_graph_diff(const std::vector<readers::Snapshot>& snapshots, const DiffCl
     report.gate_threshold = options.common.fail_on_growth;
     report.gate_tripped = gate->exceeded(report.reachable_growth, summaries.front().reachable_size);
   }
-  ReportStream out(options.common.output_path);
-  if (options.common.format == "json") {
-    output::write_diff_json(report, out.get());
-  } else {
-    output::write_diff_text(report, out.get());
-  }
-  out.finish();
+  write_report(options.common, report, output::write_diff_text, "json", output::write_diff_json);
   if (report.gate_tripped) {
     spdlog::error("--fail-on-growth {}: the reachable heap grew by {} bytes ({} -> {}), more than {}",
                   options.common.fail_on_growth, report.reachable_growth, summaries.front().reachable_size,
@@ -71,10 +65,9 @@ int run_diff(const DiffCli& options) {
   }
   if (snapshots[0].traces) {
     if (snapshots.size() != 2) throw UsageError("diff of tracemalloc dumps takes exactly two files");
-    ReportStream out(options.common.output_path);
-    const int exit_code = run_trace_diff(snapshots[0], snapshots[1], options.trace, options.common, out.get());
-    out.finish();
-    return exit_code;
+    return write_report_with(options.common, [&](std::ostream& out) {
+      return run_trace_diff(snapshots[0], snapshots[1], options.trace, options.common, out);
+    });
   }
   return run_graph_diff(snapshots, options);
 }

@@ -28,13 +28,7 @@ void add_dominators_command(CLI::App& app, CommandRunner& run) {
       const readers::Snapshot snapshot = load_snapshot(options->path, options->common.read);
       const GraphAnalysis analysis(require_graph(snapshot, "dominators"));
       const std::vector<DominatorRow> rows = dominator_rows(analysis);
-      ReportStream out(options->common.output_path);
-      if (options->common.format == "jsonl") {
-        output::write_dominators_jsonl(rows, out.get());
-      } else {
-        output::write_dominators_csv(rows, out.get());
-      }
-      out.finish();
+      write_report(options->common, rows, output::write_dominators_csv, "jsonl", output::write_dominators_jsonl);
       return kExitOk;
     };
   });

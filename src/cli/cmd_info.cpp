@@ -54,13 +54,7 @@ void add_info_command(CLI::App& app, CommandRunner& run) {
       const readers::InputFile input = readers::InputFile::open(options->path);
       readers::Snapshot snapshot = readers::read_snapshot(input, options->common.read);
       const InfoReport report = make_info(input, snapshot);
-      ReportStream out(options->common.output_path);
-      if (options->common.format == "json") {
-        output::write_info_json(report, out.get());
-      } else {
-        output::write_info_text(report, out.get());
-      }
-      out.finish();
+      write_report(options->common, report, output::write_info_text, "json", output::write_info_json);
       return kExitOk;
     };
   });

@@ -47,13 +47,7 @@ int run_paths(const PathsCli& options) {
   PathsReport report;
   report.path = snapshot.path;
   for (const NodeIndex node : nodes) report.entries.push_back(paths_to(analysis, node, options.max_chains));
-  ReportStream out(options.common.output_path);
-  if (options.common.format == "json") {
-    output::write_paths_json(report, out.get());
-  } else {
-    output::write_paths_text(report, out.get());
-  }
-  out.finish();
+  write_report(options.common, report, output::write_paths_text, "json", output::write_paths_json);
   return kExitOk;
 }
 

@@ -60,6 +60,13 @@ void ReportStream::finish() {
   if (!out) throw Error((path_.empty() ? std::string("stdout") : path_) + ": write failed");
 }
 
+int write_report_with(const CommonOptions& common, const std::function<int(std::ostream&)>& write) {
+  ReportStream out(common.output_path);
+  const int exit_code = write(out.get());
+  out.finish();
+  return exit_code;
+}
+
 std::uint64_t parse_object_id(const std::string& text) {
   std::string_view digits = text;
   int base = 10;

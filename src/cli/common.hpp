@@ -63,6 +63,20 @@ class ReportStream {
   std::unique_ptr<std::ofstream> file_;
 };
 
+// Writes a report to stdout or --output with the writer the format names:
+// `alternate` when common.format == alternate_format, else `primary`.
+template <class Report>
+void write_report(const CommonOptions& common, const Report& report, void (*primary)(const Report&, std::ostream&),
+                  const char* alternate_format, void (*alternate)(const Report&, std::ostream&)) {
+  ReportStream out(common.output_path);
+  (common.format == alternate_format ? alternate : primary)(report, out.get());
+  out.finish();
+}
+
+// Runs a report function that writes to a stream (the tracemalloc commands)
+// against stdout or --output; returns its exit code.
+int write_report_with(const CommonOptions& common, const std::function<int(std::ostream&)>& write);
+
 // "140230" or "0x223c6" -> the object id; UsageError otherwise.
 std::uint64_t parse_object_id(const std::string& text);
 
