@@ -201,4 +201,10 @@ InputFile InputFile::from_bytes(std::string bytes, std::string display_name) {
   return file;
 }
 
+void InputFile::release_pages() const {
+  // MADV_DONTNEED on a private read-only file mapping drops the pages; a
+  // later read faults them back in from the file, so this is always safe.
+  if (mapping_) madvise(mapping_, mapping_size_, MADV_DONTNEED);
+}
+
 }  // namespace heapscope::readers

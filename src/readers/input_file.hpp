@@ -39,6 +39,12 @@ class InputFile {
 
   static constexpr std::size_t kPadding = 64;
 
+  // Tells the kernel that the mapped bytes will not be read again soon, so
+  // they stop counting against the process (they are re-read from the file
+  // if they are). For memory-mapped files only; a no-op otherwise. bytes()
+  // stays valid.
+  void release_pages() const;
+
  private:
   InputFile() = default;
   void adopt_owned(std::vector<char> bytes);
