@@ -1,9 +1,11 @@
-// graph_bench NODES [--no-boost] [--keep FILE]
+// graph_bench NODES [--no-boost] [--keep FILE] [--diff]
 //
 // Writes a heap-like heapscope JSON graph (a few hundred roots, mostly a tree
 // with cross links, about 4 edges per node, node order shuffled as addresses
 // are), then reads and analyzes it, printing wall time and peak RSS per phase,
 // and in the same run one plain BFS and Boost's Lengauer-Tarjan on the graph.
+// With --diff it also writes a second snapshot of the same "process" with 10%
+// more objects and times `diff` of the two next to analyzing each.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "heapscope/analyze.hpp"
+#include "heapscope/diff.hpp"
 #include "readers/reader.hpp"
 
 #ifdef HEAPSCOPE_BENCH_WITH_BOOST
@@ -45,11 +48,14 @@ struct Phase {
   }
 };
 
-void write_graph(const std::string& path, std::uint64_t nodes) {
+// `grown` objects are appended after the first `nodes` ones, which keep their
+// ids, types and sizes: a later snapshot of the same process.
+void write_graph(const std::string& path, std::uint64_t base_nodes, std::uint64_t grown = 0) {
   std::mt19937_64 rng(1);
+  const std::uint64_t nodes = base_nodes + grown;
   std::vector<std::uint64_t> ids(nodes);
   for (std::uint64_t i = 0; i < nodes; ++i) ids[i] = 0x7f0000000000ull + 16 * i;
-  std::shuffle(ids.begin(), ids.end(), rng);  // file order != address order
+  std::shuffle(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(base_nodes), rng);  // file order != address order
   std::ofstream out(path);
   out << "{\"format\":\"heapscope-graph\",\"version\":1,\"roots\":[";
   const std::uint64_t roots = std::min<std::uint64_t>(300, nodes);
@@ -127,9 +133,11 @@ int main(int argc, char** argv) {
   }
   const std::uint64_t nodes = std::stoull(argv[1]);
   bool boost_too = true;
+  bool diff_too = false;
   std::string path = "/tmp/heapscope-bench-graph.json";
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no-boost") == 0) boost_too = false;
+    if (std::strcmp(argv[i], "--diff") == 0) diff_too = true;
     if (std::strcmp(argv[i], "--keep") == 0 && i + 1 < argc) path = argv[++i];
   }
   {
@@ -166,6 +174,27 @@ int main(int argc, char** argv) {
     std::printf("  reachable %llu objects\n", static_cast<unsigned long long>(report.summary.reachable_objects));
   }
   std::printf("peak RSS per edge: %.1f bytes\n", peak_rss_mb() * 1048576.0 / static_cast<double>(g.edge_count()));
+  if (diff_too) {
+    const std::string later_path = path + ".later.json";
+    {
+      Phase phase{"generate later JSON (+10%)"};
+      write_graph(later_path, nodes, nodes / 10);
+    }
+    readers::Snapshot later;
+    {
+      Phase phase{"parse + build later"};
+      later = readers::read_snapshot(later_path);
+    }
+    {
+      Phase phase{"diff (both analyses + diff)"};
+      const GraphAnalysis a(g);
+      const GraphAnalysis b(*later.graph);
+      const DiffReport report = diff_graphs({&a, &b}, {summarize(a, path, "g"), summarize(b, later_path, "g")}, {});
+      std::printf("  new objects %llu, matched %llu\n", static_cast<unsigned long long>(report.new_objects),
+                  static_cast<unsigned long long>(report.matched_objects));
+    }
+    std::remove(later_path.c_str());
+  }
 #ifdef HEAPSCOPE_BENCH_WITH_BOOST
   if (boost_too) boost_lengauer_tarjan(g);
 #else
