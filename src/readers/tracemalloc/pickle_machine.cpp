@@ -24,19 +24,20 @@ enum class Kind : std::uint8_t {
   Empty,  // an unset memo slot
   None,
   Bool,
-  Int,     // fits int64: v
-  UInt,    // in [2**63, 2**64): v
-  BigInt,  // outside 64 bits (sub = 1 when negative)
-  Str,     // v = string id
-  Frame,   // v = frame id
+  Int,      // payload: the value, 56-bit two's complement
+  WideInt,  // fits 64 bits (signed or unsigned) but not 56: payload = index into wide_ints_
+  BigInt,   // outside 64 bits
+  Str,      // payload = string id
+  Frame,    // payload = frame id
   Traceback,
-  Trace,   // v = pool index, sub = arity (3 or 4)
-  Tuple,   // generic; v = tuple id
+  Trace3,   // payload = pool index; (domain, size, frames)
+  Trace4,   // (domain, size, frames, total_nframe)
+  Tuple,    // generic; payload = tuple id
   List,
   Dict,
   Set,
-  Global,  // v = 0 Snapshot, 1 _Traces
-  Object,  // v = object id
+  Global,  // payload = 0 Snapshot, 1 _Traces
+  Object,  // payload = object id
 };
 
 const char* kind_name(Kind kind) {
@@ -45,12 +46,13 @@ const char* kind_name(Kind kind) {
     case Kind::None: return "None";
     case Kind::Bool: return "a bool";
     case Kind::Int:
-    case Kind::UInt:
+    case Kind::WideInt:
     case Kind::BigInt: return "an int";
     case Kind::Str: return "a str";
     case Kind::Frame: return "a frame tuple";
     case Kind::Traceback: return "a frames tuple";
-    case Kind::Trace: return "a trace tuple";
+    case Kind::Trace3:
+    case Kind::Trace4: return "a trace tuple";
     case Kind::Tuple: return "a tuple";
     case Kind::List: return "a list";
     case Kind::Dict: return "a dict";
@@ -61,20 +63,25 @@ const char* kind_name(Kind kind) {
   return "?";
 }
 
+// 8 bytes: the kind in the top byte, a 56-bit payload below it. The memo,
+// the stack and the traces list hold one per entry.
 struct Value {
-  Kind kind = Kind::Empty;
-  std::uint8_t sub = 0;
-  std::uint32_t aux = 0;
-  std::uint64_t v = 0;
+  std::uint64_t bits = 0;
+  static constexpr std::uint64_t kPayloadMask = (1ULL << 56) - 1;
+  static Value make(Kind kind, std::uint64_t payload) {
+    return Value{(static_cast<std::uint64_t>(kind) << 56) | (payload & kPayloadMask)};
+  }
+  Kind kind() const { return static_cast<Kind>(bits >> 56); }
+  std::uint64_t payload() const { return bits & kPayloadMask; }
+  // Int payload as a signed value.
+  std::int64_t small() const { return static_cast<std::int64_t>(bits << 8) >> 8; }
 };
-static_assert(sizeof(Value) == 16);
+static_assert(sizeof(Value) == 8);
 
-bool is_small_nonneg(const Value& value, std::uint64_t max) {
-  return value.kind == Kind::Int && static_cast<std::int64_t>(value.v) >= 0 && value.v <= max;
-}
-bool is_nonneg_u64(const Value& value) {
-  return value.kind == Kind::UInt || (value.kind == Kind::Int && static_cast<std::int64_t>(value.v) >= 0);
-}
+struct WideInt {
+  std::uint64_t value = 0;  // two's complement when negative
+  bool negative = false;
+};
 
 std::string opcode_name(std::uint8_t op) {
   static const std::unordered_map<int, const char*> names = {
@@ -154,27 +161,67 @@ struct Container {
   std::vector<Value> items;  // lists, tuples; dicts as key, value pairs
 };
 
+// A growable array with an inlined fast path (std::vector::push_back is not
+// inlined by GCC in the opcode loop, and it is the hottest operation).
+class ValueArray {
+ public:
+  std::size_t size() const { return size_; }
+  Value* data() { return data_.data(); }
+  const Value* data() const { return data_.data(); }
+  Value& operator[](std::size_t i) { return data_[i]; }
+  const Value& operator[](std::size_t i) const { return data_[i]; }
+  Value& back() { return data_[size_ - 1]; }
+  void push(Value v) {
+    if (__builtin_expect(size_ == data_.size(), 0)) grow(size_ + 1);
+    data_[size_++] = v;
+  }
+  void resize(std::size_t n) {
+    if (n > data_.size()) grow(n);
+    for (std::size_t i = size_; i < n; ++i) data_[i] = Value{};
+    size_ = n;
+  }
+  void shrink(std::size_t n) { size_ = n; }
+  void reserve(std::size_t n) {
+    if (n > data_.size()) data_.reserve(n);
+  }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t need) {
+    std::size_t cap = std::max<std::size_t>({need, 1024, data_.size() * 2});
+    data_.resize(cap);
+  }
+  std::vector<Value> data_;
+  std::size_t size_ = 0;
+};
+
 class Machine {
  public:
-  Machine(std::string_view bytes, TraceTable& table) : p_(reinterpret_cast<const std::uint8_t*>(bytes.data())), n_(bytes.size()), table_(table) {}
+  Machine(std::string_view bytes, TraceTable& table)
+      : p_(reinterpret_cast<const std::uint8_t*>(bytes.data())), n_(bytes.size()), table_(table) {}
 
   void run();
   std::uint64_t end_offset() const { return pos_; }
 
  private:
-  [[noreturn]] void fail(const std::string& what, std::uint64_t at) const { throw InputError(what, at); }
-  [[noreturn]] void fail(const std::string& what) const { fail(what, op_at_); }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const std::string& what, std::uint64_t at) const {
+    throw InputError(what, at);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const std::string& what) const { fail(what, op_at_); }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_truncated(std::uint64_t count) const {
+    fail("truncated: " + opcode_name(op_) + " needs " + std::to_string(count) + " more bytes, the file has " +
+         std::to_string(n_ - pos_));
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_underflow() const {
+    fail(opcode_name(op_) + (marks_.empty() ? " on an empty stack" : " with nothing on the stack above the last MARK"));
+  }
 
   void need(std::uint64_t count) const {
-    if (count > n_ - pos_) {
-      fail("truncated: " + opcode_name(op_) + " needs " + std::to_string(count) + " more bytes, the file has " +
-           std::to_string(n_ - pos_));
-    }
+    if (__builtin_expect(count > n_ - pos_, 0)) fail_truncated(count);
   }
   std::uint64_t read_le(unsigned width) {
     need(width);
     std::uint64_t v = 0;
-    for (unsigned k = 0; k < width; ++k) v |= static_cast<std::uint64_t>(p_[pos_ + k]) << (8 * k);
+    std::memcpy(&v, p_ + pos_, width);  // little-endian host (x86-64, aarch64)
     pos_ += width;
     return v;
   }
@@ -185,40 +232,61 @@ class Machine {
     return out;
   }
 
-  void push(const Value& value) { stack_.push_back(value); }
+  void push(Value value) { stack_.push(value); }
   Value pop() {
-    if (stack_.size() <= stack_floor()) fail(opcode_name(op_) + " on an empty stack");
-    Value v = stack_.back();
-    stack_.pop_back();
+    if (__builtin_expect(stack_.size() <= floor_, 0)) fail_underflow();
+    const Value v = stack_.back();
+    stack_.shrink(stack_.size() - 1);
     return v;
   }
-  Value& top() {
-    if (stack_.size() <= stack_floor()) fail(opcode_name(op_) + " on an empty stack");
-    return stack_.back();
+  Value top() const {
+    if (__builtin_expect(stack_.size() <= floor_, 0)) fail_underflow();
+    return stack_[stack_.size() - 1];
   }
-  std::size_t stack_floor() const { return marks_.empty() ? 0 : marks_.back(); }
   std::size_t pop_mark() {
     if (marks_.empty()) fail(opcode_name(op_) + " without a MARK");
     const std::size_t m = marks_.back();
     marks_.pop_back();
+    floor_ = marks_.empty() ? 0 : marks_.back();
     return m;
   }
 
+  Value int_value(std::uint64_t bits, bool negative, bool wide_unsigned);
   Value make_int(std::string_view le_bytes);
   Value make_str(std::string_view utf8);
   Value make_tuple(const Value* items, std::size_t count);
+  // A non-negative int below 2**64: its value; otherwise false.
+  bool as_u64(Value value, std::uint64_t& out) const {
+    if (value.kind() == Kind::Int) {
+      if (value.small() < 0) return false;
+      out = static_cast<std::uint64_t>(value.small());
+      return true;
+    }
+    if (value.kind() == Kind::WideInt && !wide_ints_[value.payload()].negative) {
+      out = wide_ints_[value.payload()].value;
+      return true;
+    }
+    return false;
+  }
   void memo_put(std::uint64_t index);
-  Value memo_get(std::uint64_t index);
+  Value memo_get(std::uint64_t index) {
+    if (__builtin_expect(index >= memo_.size() || memo_[index].kind() == Kind::Empty, 0)) fail_memo(index);
+    return memo_[index];
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_memo(std::uint64_t index) const {
+    fail("memo index " + std::to_string(index) + " was never stored (the memo has " + std::to_string(memo_.size()) +
+         " entries)");
+  }
   void global(std::string_view module, std::string_view name);
   void append_items(std::size_t from);
   void set_items(std::size_t from);
-  void check_hashable(const Value& key) {
-    if (key.kind == Kind::List || key.kind == Kind::Dict || key.kind == Kind::Set) {
-      fail(std::string("unhashable dict key: ") + kind_name(key.kind));
+  void check_hashable(Value key) {
+    if (key.kind() == Kind::List || key.kind() == Kind::Dict || key.kind() == Kind::Set) {
+      fail(std::string("unhashable dict key: ") + kind_name(key.kind()));
     }
   }
 
-  void finish(const Value& root);
+  void finish(Value root);
   const Value* attribute(const ObjectRecord& object, std::string_view name) const;
 
   const std::uint8_t* p_;
@@ -228,20 +296,21 @@ class Machine {
   std::uint8_t op_ = 0;
   TraceTable& table_;
 
-  std::vector<Value> stack_;
+  ValueArray stack_;
   std::vector<std::size_t> marks_;
-  std::vector<Value> memo_;
+  std::size_t floor_ = 0;  // marks_.back(), or 0
+  ValueArray memo_;
 
+  std::vector<WideInt> wide_ints_;
   std::vector<std::string_view> strings_;
   std::unordered_map<std::string_view, std::uint32_t> string_ids_;
   std::vector<TraceFrame> frames_;  // filename = string id
   std::unordered_map<std::uint64_t, std::uint32_t, Hash64> frame_ids_;
-  std::unordered_map<std::uint64_t, std::uint32_t, Hash64> traceback_ids_;  // hash -> first id
+  std::unordered_map<std::uint64_t, std::uint32_t, Hash64> traceback_ids_;  // hash -> newest id
   std::vector<std::uint32_t> traceback_next_;                               // collision chains
   std::vector<Container> tuples_, lists_, dicts_;
   std::vector<std::uint64_t> sets_;  // offsets only: a set is never part of a valid dump
   std::vector<ObjectRecord> objects_;
-  std::vector<std::uint32_t> scratch_frames_;
 
   // Trace pool (every trace tuple built, in order).
   std::vector<std::uint64_t> sizes_;
@@ -250,15 +319,24 @@ class Machine {
   std::vector<std::uint16_t> nframes_;
 };
 
+constexpr std::int64_t kSmallMin = -(1LL << 55), kSmallMax = (1LL << 55) - 1;
+
+Value Machine::int_value(std::uint64_t bits, bool negative, bool wide_unsigned) {
+  const auto s = static_cast<std::int64_t>(bits);
+  if (!wide_unsigned && s >= kSmallMin && s <= kSmallMax) return Value::make(Kind::Int, bits);
+  wide_ints_.push_back(WideInt{bits, negative});
+  return Value::make(Kind::WideInt, wide_ints_.size() - 1);
+}
+
 Value Machine::make_int(std::string_view le) {
   // Two's complement little-endian, as LONG1/LONG4 store it.
   const std::size_t n = le.size();
-  if (n == 0) return Value{Kind::Int, 0, 0, 0};
+  if (n == 0) return Value::make(Kind::Int, 0);
   const bool negative = (static_cast<unsigned char>(le[n - 1]) & 0x80) != 0;
   std::size_t significant = n;
   const unsigned char fill = negative ? 0xFF : 0x00;
   while (significant > 0 && static_cast<unsigned char>(le[significant - 1]) == fill) --significant;
-  if (significant > 8) return Value{Kind::BigInt, static_cast<std::uint8_t>(negative), 0, 0};
+  if (significant > 8) return Value::make(Kind::BigInt, negative);
   std::uint64_t v = negative ? ~0ULL : 0;
   for (std::size_t k = 0; k < std::min<std::size_t>(n, 8); ++k) {
     v &= ~(0xFFULL << (8 * k));
@@ -266,66 +344,67 @@ Value Machine::make_int(std::string_view le) {
   }
   if (negative) {
     // Fits int64 only when bit 63 is set (value >= -2**63).
-    if (significant == 8 && (v >> 63) == 0) return Value{Kind::BigInt, 1, 0, 0};
-    return Value{Kind::Int, 0, 0, v};
+    if ((v >> 63) == 0) return Value::make(Kind::BigInt, 1);
+    return int_value(v, true, false);
   }
-  if (v >> 63) return Value{Kind::UInt, 0, 0, v};
-  return Value{Kind::Int, 0, 0, v};
+  return int_value(v, false, (v >> 63) != 0);
 }
 
 Value Machine::make_str(std::string_view text) {
   const auto it = string_ids_.find(text);
-  if (it != string_ids_.end()) return Value{Kind::Str, 0, 0, it->second};
+  if (it != string_ids_.end()) return Value::make(Kind::Str, it->second);
   if (!valid_utf8_surrogatepass(text)) fail("string is not valid UTF-8 in " + opcode_name(op_));
   const auto id = static_cast<std::uint32_t>(strings_.size());
   strings_.push_back(text);
   string_ids_.emplace(text, id);
-  return Value{Kind::Str, 0, 0, id};
+  return Value::make(Kind::Str, id);
 }
 
 Value Machine::make_tuple(const Value* items, std::size_t count) {
+  std::uint64_t a = 0, b = 0, c = 0;
+  // (domain, size, frames[, total_nframe]): a trace. Checked first: it is
+  // by far the most frequent tuple.
+  if ((count == 4 || count == 3) && items[2].kind() == Kind::Traceback && as_u64(items[0], a) && a <= 0xFFFFFFFFULL &&
+      as_u64(items[1], b) && (count == 3 || (as_u64(items[3], c) && c <= 0xFFFF))) {
+    if (sizes_.size() >= (1ULL << 55)) fail("too many traces");
+    const auto index = sizes_.size();
+    domains_.push_back(static_cast<std::uint32_t>(a));
+    sizes_.push_back(b);
+    tracebacks_.push_back(static_cast<std::uint32_t>(items[2].payload()));
+    nframes_.push_back(static_cast<std::uint16_t>(c));
+    return Value::make(count == 4 ? Kind::Trace4 : Kind::Trace3, index);
+  }
   // (filename, lineno): a frame.
-  if (count == 2 && items[0].kind == Kind::Str && is_small_nonneg(items[1], 0xFFFFFFFFULL)) {
-    const std::uint64_t key = (items[0].v << 32) | items[1].v;
+  if (count == 2 && items[0].kind() == Kind::Str && as_u64(items[1], a) && a <= 0xFFFFFFFFULL) {
+    const std::uint64_t key = (items[0].payload() << 32) | a;
     auto [it, inserted] = frame_ids_.try_emplace(key, static_cast<std::uint32_t>(frames_.size()));
-    if (inserted) frames_.push_back(TraceFrame{static_cast<std::uint32_t>(items[0].v), static_cast<std::uint32_t>(items[1].v)});
-    return Value{Kind::Frame, 0, 0, it->second};
+    if (inserted) frames_.push_back(TraceFrame{static_cast<std::uint32_t>(items[0].payload()), static_cast<std::uint32_t>(a)});
+    return Value::make(Kind::Frame, it->second);
   }
   // A tuple of frames: a traceback.
-  if (count >= 1 && std::all_of(items, items + count, [](const Value& v) { return v.kind == Kind::Frame; })) {
+  if (count >= 1 && std::all_of(items, items + count, [](Value v) { return v.kind() == Kind::Frame; })) {
     std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ count;
-    for (std::size_t k = 0; k < count; ++k) h = (h ^ items[k].v) * 0x100000001B3ULL + (h >> 29);
+    for (std::size_t k = 0; k < count; ++k) h = (h ^ items[k].payload()) * 0x100000001B3ULL + (h >> 29);
     const auto found = traceback_ids_.find(h);
     std::uint32_t id = found == traceback_ids_.end() ? UINT32_MAX : found->second;
     for (; id != UINT32_MAX; id = traceback_next_[id]) {
       const auto frames = table_.traceback(id);
       if (frames.size() != count) continue;
       bool same = true;
-      for (std::size_t k = 0; k < count && same; ++k) same = frames[k] == items[k].v;
-      if (same) return Value{Kind::Traceback, 0, 0, id};
+      for (std::size_t k = 0; k < count && same; ++k) same = frames[k] == items[k].payload();
+      if (same) return Value::make(Kind::Traceback, id);
     }
     if (table_.traceback_frames.size() + count > 0xFFFFFFF0ULL) fail("too many frames");
     id = static_cast<std::uint32_t>(table_.traceback_count());
-    for (std::size_t k = 0; k < count; ++k) table_.traceback_frames.push_back(static_cast<std::uint32_t>(items[k].v));
+    for (std::size_t k = 0; k < count; ++k) table_.traceback_frames.push_back(static_cast<std::uint32_t>(items[k].payload()));
     table_.traceback_offsets.push_back(static_cast<std::uint32_t>(table_.traceback_frames.size()));
     traceback_next_.push_back(found == traceback_ids_.end() ? UINT32_MAX : found->second);
     traceback_ids_[h] = id;
-    return Value{Kind::Traceback, 0, 0, id};
+    return Value::make(Kind::Traceback, id);
   }
-  // (domain, size, frames[, total_nframe]): a trace.
-  if ((count == 3 || count == 4) && is_small_nonneg(items[0], 0xFFFFFFFFULL) && is_nonneg_u64(items[1]) &&
-      items[2].kind == Kind::Traceback && (count == 3 || is_small_nonneg(items[3], 0xFFFF))) {
-    if (sizes_.size() >= 0xFFFFFFF0ULL) fail("too many traces");
-    const auto index = static_cast<std::uint32_t>(sizes_.size());
-    domains_.push_back(static_cast<std::uint32_t>(items[0].v));
-    sizes_.push_back(items[1].v);
-    tracebacks_.push_back(static_cast<std::uint32_t>(items[2].v));
-    nframes_.push_back(count == 4 ? static_cast<std::uint16_t>(items[3].v) : 0);
-    return Value{Kind::Trace, static_cast<std::uint8_t>(count), 0, index};
-  }
-  const auto id = static_cast<std::uint32_t>(tuples_.size());
+  const auto id = tuples_.size();
   tuples_.push_back(Container{op_at_, std::vector<Value>(items, items + count)});
-  return Value{Kind::Tuple, 0, 0, id};
+  return Value::make(Kind::Tuple, id);
 }
 
 // Memo slots beyond the next free one are refused past this much slack, so
@@ -333,7 +412,7 @@ Value Machine::make_tuple(const Value* items, std::size_t count) {
 constexpr std::uint64_t kMemoSlack = 1u << 16;
 
 void Machine::memo_put(std::uint64_t index) {
-  const Value& value = top();
+  const Value value = top();
   if (index >= memo_.size()) {
     if (index > memo_.size() + kMemoSlack) {
       fail("memo index " + std::to_string(index) + " out of bounds (the memo has " + std::to_string(memo_.size()) + " entries)");
@@ -343,48 +422,47 @@ void Machine::memo_put(std::uint64_t index) {
   memo_[index] = value;
 }
 
-Value Machine::memo_get(std::uint64_t index) {
-  if (index >= memo_.size() || memo_[index].kind == Kind::Empty) {
-    fail("memo index " + std::to_string(index) + " was never stored (the memo has " + std::to_string(memo_.size()) + " entries)");
-  }
-  return memo_[index];
-}
-
 void Machine::global(std::string_view module, std::string_view name) {
-  if (module == "tracemalloc" && name == "Snapshot") return push(Value{Kind::Global, 0, 0, 0});
-  if (module == "tracemalloc" && name == "_Traces") return push(Value{Kind::Global, 0, 0, 1});
+  if (module == "tracemalloc" && name == "Snapshot") return push(Value::make(Kind::Global, 0));
+  if (module == "tracemalloc" && name == "_Traces") return push(Value::make(Kind::Global, 1));
   std::string shown = std::string(module.substr(0, 80)) + "." + std::string(name.substr(0, 80));
-  for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  for (char& ch : shown) {
+    if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
   }
   fail("global '" + shown + "' is not allowed (only tracemalloc.Snapshot and tracemalloc._Traces)");
 }
 
 void Machine::append_items(std::size_t from) {
   if (from == 0) fail(opcode_name(op_) + " without a list");
-  Value& target = stack_[from - 1];
-  if (target.kind != Kind::List) fail(opcode_name(op_) + " to " + kind_name(target.kind) + ", not a list");
-  auto& items = lists_[target.v].items;
-  items.insert(items.end(), stack_.begin() + static_cast<std::ptrdiff_t>(from), stack_.end());
-  stack_.resize(from);
+  const Value target = stack_[from - 1];
+  if (target.kind() != Kind::List) fail(opcode_name(op_) + " to " + kind_name(target.kind()) + ", not a list");
+  auto& items = lists_[target.payload()].items;
+  items.insert(items.end(), stack_.data() + from, stack_.data() + stack_.size());
+  stack_.shrink(from);
 }
 
 void Machine::set_items(std::size_t from) {
   if (from == 0) fail(opcode_name(op_) + " without a dict");
   if ((stack_.size() - from) % 2 != 0) fail(opcode_name(op_) + " with an odd number of items");
-  Value& target = stack_[from - 1];
-  if (target.kind != Kind::Dict) fail(opcode_name(op_) + " to " + kind_name(target.kind) + ", not a dict");
-  auto& items = dicts_[target.v].items;
+  const Value target = stack_[from - 1];
+  if (target.kind() != Kind::Dict) fail(opcode_name(op_) + " to " + kind_name(target.kind()) + ", not a dict");
+  auto& items = dicts_[target.payload()].items;
   for (std::size_t k = from; k < stack_.size(); k += 2) check_hashable(stack_[k]);
-  items.insert(items.end(), stack_.begin() + static_cast<std::ptrdiff_t>(from), stack_.end());
-  stack_.resize(from);
+  items.insert(items.end(), stack_.data() + from, stack_.data() + stack_.size());
+  stack_.shrink(from);
 }
 
 void Machine::run() {
-  stack_.reserve(1024);
+  // Real dumps take ~14 bytes per trace and memoize each trace: reserving
+  // address space is free until it is touched.
+  memo_.reserve(n_ / 12 + 16);
+  sizes_.reserve(n_ / 13 + 16);
+  domains_.reserve(n_ / 13 + 16);
+  tracebacks_.reserve(n_ / 13 + 16);
+  nframes_.reserve(n_ / 13 + 16);
   bool stopped = false;
   while (!stopped) {
-    if (pos_ >= n_) fail("truncated: the pickle ends without a STOP opcode", pos_);
+    if (__builtin_expect(pos_ >= n_, 0)) fail("truncated: the pickle ends without a STOP opcode", pos_);
     op_at_ = pos_;
     op_ = p_[pos_++];
     switch (op_) {
@@ -396,21 +474,27 @@ void Machine::run() {
       }
       case 0x95: {  // FRAME: only a length; frames are not needed to read
         const auto length = read_le(8);
-        if (length > n_ - pos_) fail("truncated: a FRAME of " + std::to_string(length) + " bytes starts here but only " + std::to_string(n_ - pos_) + " bytes follow");
+        if (length > n_ - pos_) {
+          fail("truncated: a FRAME of " + std::to_string(length) + " bytes starts here but only " +
+               std::to_string(n_ - pos_) + " bytes follow");
+        }
         break;
       }
       case '.': stopped = true; break;
-      case '(': marks_.push_back(stack_.size()); break;
+      case '(':
+        marks_.push_back(stack_.size());
+        floor_ = stack_.size();
+        break;
       case '0': pop(); break;
-      case '1': stack_.resize(pop_mark()); break;
-      case 'N': push(Value{Kind::None}); break;
-      case 0x88: push(Value{Kind::Bool, 0, 0, 1}); break;
-      case 0x89: push(Value{Kind::Bool, 0, 0, 0}); break;
-      case 'K': push(Value{Kind::Int, 0, 0, read_le(1)}); break;
-      case 'M': push(Value{Kind::Int, 0, 0, read_le(2)}); break;
+      case '1': stack_.shrink(pop_mark()); break;
+      case 'N': push(Value::make(Kind::None, 0)); break;
+      case 0x88: push(Value::make(Kind::Bool, 1)); break;
+      case 0x89: push(Value::make(Kind::Bool, 0)); break;
+      case 'K': push(Value::make(Kind::Int, read_le(1))); break;
+      case 'M': push(Value::make(Kind::Int, read_le(2))); break;
       case 'J': {
         const auto v = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_le(4)));
-        push(Value{Kind::Int, 0, 0, static_cast<std::uint64_t>(static_cast<std::int64_t>(v))});
+        push(Value::make(Kind::Int, static_cast<std::uint64_t>(static_cast<std::int64_t>(v))));
         break;
       }
       case 0x8a: {  // LONG1
@@ -432,52 +516,55 @@ void Machine::run() {
       case 0x86:
       case 0x87: {
         const std::size_t count = op_ - 0x84u;
-        if (stack_.size() < stack_floor() + count) fail(opcode_name(op_) + " needs " + std::to_string(count) + " items on the stack");
+        if (stack_.size() < floor_ + count) fail(opcode_name(op_) + " needs " + std::to_string(count) + " items on the stack");
         const Value tuple = make_tuple(stack_.data() + stack_.size() - count, count);
-        stack_.resize(stack_.size() - count);
+        stack_.shrink(stack_.size() - count);
         push(tuple);
         break;
       }
       case 't': {
         const std::size_t from = pop_mark();
         const Value tuple = make_tuple(stack_.data() + from, stack_.size() - from);
-        stack_.resize(from);
+        stack_.shrink(from);
         push(tuple);
         break;
       }
       case ']':
-        push(Value{Kind::List, 0, 0, lists_.size()});
+        push(Value::make(Kind::List, lists_.size()));
         lists_.push_back(Container{op_at_, {}});
         break;
       case 'a': {
-        const std::size_t from = stack_.size() - 1;
-        if (stack_.size() < stack_floor() + 2) fail("APPEND needs a list and an item on the stack");
-        append_items(from);
+        if (stack_.size() < floor_ + 2) fail("APPEND needs a list and an item on the stack");
+        append_items(stack_.size() - 1);
         break;
       }
       case 'e': append_items(pop_mark()); break;
       case '}':
-        push(Value{Kind::Dict, 0, 0, dicts_.size()});
+        push(Value::make(Kind::Dict, dicts_.size()));
         dicts_.push_back(Container{op_at_, {}});
         break;
       case 's': {
-        if (stack_.size() < stack_floor() + 3) fail("SETITEM needs a dict, a key and a value on the stack");
+        if (stack_.size() < floor_ + 3) fail("SETITEM needs a dict, a key and a value on the stack");
         set_items(stack_.size() - 2);
         break;
       }
       case 'u': set_items(pop_mark()); break;
       case 0x8f:
-        push(Value{Kind::Set, 0, 0, sets_.size()});
+        push(Value::make(Kind::Set, sets_.size()));
         sets_.push_back(op_at_);
         break;
       case 0x90: {  // ADDITEMS
         const std::size_t from = pop_mark();
-        if (from == 0 || stack_[from - 1].kind != Kind::Set) fail("ADDITEMS to something that is not a set");
+        if (from == 0 || stack_[from - 1].kind() != Kind::Set) fail("ADDITEMS to something that is not a set");
         for (std::size_t k = from; k < stack_.size(); ++k) check_hashable(stack_[k]);
-        stack_.resize(from);
+        stack_.shrink(from);
         break;
       }
-      case 0x94: memo_put(memo_.size()); break;
+      case 0x94: {  // MEMOIZE
+        const Value value = top();
+        memo_.push(value);
+        break;
+      }
       case 'q': memo_put(read_le(1)); break;
       case 'r': memo_put(read_le(4)); break;
       case 'h': push(memo_get(read_le(1))); break;
@@ -485,8 +572,8 @@ void Machine::run() {
       case 0x93: {  // STACK_GLOBAL
         const Value name = pop();
         const Value module = pop();
-        if (module.kind != Kind::Str || name.kind != Kind::Str) fail("STACK_GLOBAL needs two strings");
-        global(strings_[module.v], strings_[name.v]);
+        if (module.kind() != Kind::Str || name.kind() != Kind::Str) fail("STACK_GLOBAL needs two strings");
+        global(strings_[module.payload()], strings_[name.payload()]);
         break;
       }
       case 'c': {  // GLOBAL "module\nname\n"
@@ -504,25 +591,24 @@ void Machine::run() {
       case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
         const Value args = pop();
         const Value cls = pop();
-        if (cls.kind != Kind::Global) fail(std::string("NEWOBJ on ") + kind_name(cls.kind) + ", not a class");
-        if (args.kind != Kind::Tuple) fail(std::string("NEWOBJ with ") + kind_name(args.kind) + " as arguments");
-        push(Value{Kind::Object, 0, 0, objects_.size()});
-        objects_.push_back(ObjectRecord{static_cast<std::uint32_t>(cls.v), op_at_, {}});
+        if (cls.kind() != Kind::Global) fail(std::string("NEWOBJ on ") + kind_name(cls.kind()) + ", not a class");
+        if (args.kind() != Kind::Tuple) fail(std::string("NEWOBJ with ") + kind_name(args.kind()) + " as arguments");
+        push(Value::make(Kind::Object, objects_.size()));
+        objects_.push_back(ObjectRecord{static_cast<std::uint32_t>(cls.payload()), op_at_, {}});
         break;
       }
       case 'b': {  // BUILD: obj.__dict__.update(state)
         const Value state = pop();
-        const Value& object = top();
-        if (object.kind != Kind::Object) fail(std::string("BUILD on ") + kind_name(object.kind) + ", not an object");
-        if (state.kind != Kind::Dict) fail(std::string("BUILD with ") + kind_name(state.kind) + " as state, not a dict");
-        objects_[object.v].states.push_back(static_cast<std::uint32_t>(state.v));
+        const Value object = top();
+        if (object.kind() != Kind::Object) fail(std::string("BUILD on ") + kind_name(object.kind()) + ", not an object");
+        if (state.kind() != Kind::Dict) fail(std::string("BUILD with ") + kind_name(state.kind()) + " as state, not a dict");
+        objects_[object.payload()].states.push_back(static_cast<std::uint32_t>(state.payload()));
         break;
       }
       default: fail(opcode_name(op_) + " is not allowed in a tracemalloc dump");
     }
   }
-  if (stack_.size() <= stack_floor()) fail("STOP on an empty stack");
-  finish(stack_.back());
+  finish(top());
 }
 
 const Value* Machine::attribute(const ObjectRecord& object, std::string_view name) const {
@@ -530,70 +616,79 @@ const Value* Machine::attribute(const ObjectRecord& object, std::string_view nam
   for (const auto dict : object.states) {
     const auto& items = dicts_[dict].items;
     for (std::size_t k = 0; k + 1 < items.size(); k += 2) {
-      if (items[k].kind == Kind::Str && strings_[items[k].v] == name) found = &items[k + 1];
+      if (items[k].kind() == Kind::Str && strings_[items[k].payload()] == name) found = &items[k + 1];
     }
   }
   return found;
 }
 
-void Machine::finish(const Value& root) {
+void Machine::finish(Value root) {
   const std::uint64_t at = op_at_;
-  if (root.kind != Kind::Object || objects_[root.v].cls != 0) {
-    fail(std::string("the pickle holds ") + kind_name(root.kind) + ", not a tracemalloc.Snapshot", at);
+  if (root.kind() != Kind::Object || objects_[root.payload()].cls != 0) {
+    fail(std::string("the pickle holds ") + kind_name(root.kind()) + ", not a tracemalloc.Snapshot", at);
   }
-  const ObjectRecord& snapshot = objects_[root.v];
+  const ObjectRecord& snapshot = objects_[root.payload()];
   const Value* traces = attribute(snapshot, "traces");
   if (traces == nullptr) fail("the Snapshot has no 'traces' attribute", snapshot.offset);
-  if (traces->kind != Kind::Object || objects_[traces->v].cls != 1) {
-    fail(std::string("Snapshot.traces is ") + kind_name(traces->kind) + ", not a tracemalloc._Traces", snapshot.offset);
+  if (traces->kind() != Kind::Object || objects_[traces->payload()].cls != 1) {
+    fail(std::string("Snapshot.traces is ") + kind_name(traces->kind()) + ", not a tracemalloc._Traces", snapshot.offset);
   }
-  const ObjectRecord& traces_object = objects_[traces->v];
+  const ObjectRecord& traces_object = objects_[traces->payload()];
   const Value* list = attribute(traces_object, "_traces");
   if (list == nullptr) fail("the _Traces object has no '_traces' attribute", traces_object.offset);
-  if (list->kind != Kind::List && list->kind != Kind::Tuple) {
-    fail(std::string("_Traces._traces is ") + kind_name(list->kind) + ", not a list", traces_object.offset);
+  if (list->kind() != Kind::List && list->kind() != Kind::Tuple) {
+    fail(std::string("_Traces._traces is ") + kind_name(list->kind()) + ", not a list", traces_object.offset);
   }
   if (const Value* limit = attribute(snapshot, "traceback_limit")) {
-    if (!is_nonneg_u64(*limit)) fail(std::string("Snapshot.traceback_limit is ") + kind_name(limit->kind) + ", not an int >= 0", snapshot.offset);
+    std::uint64_t value = 0;
+    if (!as_u64(*limit, value)) {
+      fail(std::string("Snapshot.traceback_limit is ") + kind_name(limit->kind()) + ", not an int >= 0", snapshot.offset);
+    }
     table_.has_traceback_limit = true;
-    table_.traceback_limit = limit->v;
+    table_.traceback_limit = value;
   }
 
-  const Container& container = list->kind == Kind::List ? lists_[list->v] : tuples_[list->v];
+  const Container& container = list->kind() == Kind::List ? lists_[list->payload()] : tuples_[list->payload()];
   const auto& items = container.items;
   bool in_order = items.size() == sizes_.size();
-  int arity = 0;
+  Kind arity = Kind::Empty;
   for (std::size_t k = 0; k < items.size(); ++k) {
-    const Value& item = items[k];
-    if (item.kind != Kind::Trace) {
-      std::string what = "traces[" + std::to_string(k) + "] is " + kind_name(item.kind) +
+    const Value item = items[k];
+    if (item.kind() != Kind::Trace3 && item.kind() != Kind::Trace4) {
+      std::string what = "traces[" + std::to_string(k) + "] is " + kind_name(item.kind()) +
                          ", not a (domain, size, frames[, total_nframe]) tuple with a non-empty frames tuple of "
                          "(str, int) pairs and domain < 2**32, 0 <= size < 2**64, total_nframe < 2**16";
-      fail(what, item.kind == Kind::Tuple ? tuples_[item.v].offset : container.offset);
+      fail(what, item.kind() == Kind::Tuple ? tuples_[item.payload()].offset : container.offset);
     }
-    if (arity == 0) arity = item.sub;
-    if (item.sub != arity) {
-      fail("traces[" + std::to_string(k) + "] has " + std::to_string(item.sub) + " items where traces[0] has " +
-               std::to_string(arity) + " (no CPython writes both)",
+    if (arity == Kind::Empty) arity = item.kind();
+    if (item.kind() != arity) {
+      fail("traces[" + std::to_string(k) + "] has " + (item.kind() == Kind::Trace4 ? "4" : "3") + " items where traces[0] has " +
+               (arity == Kind::Trace4 ? "4" : "3") + " (no CPython writes both)",
            container.offset);
     }
-    in_order = in_order && item.v == k;
+    in_order = in_order && item.payload() == k;
   }
-  table_.trace_arity = arity;
+  table_.trace_arity = arity == Kind::Trace4 ? 4 : arity == Kind::Trace3 ? 3 : 0;
   if (in_order) {
     table_.sizes = std::move(sizes_);
     table_.domains = std::move(domains_);
     table_.tracebacks = std::move(tracebacks_);
-    if (arity == 4) table_.total_nframes = std::move(nframes_);
+    if (arity == Kind::Trace4) table_.total_nframes = std::move(nframes_);
+    // Give back the address space reserved from the file size.
+    table_.sizes.shrink_to_fit();
+    table_.domains.shrink_to_fit();
+    table_.tracebacks.shrink_to_fit();
+    table_.total_nframes.shrink_to_fit();
   } else {
     table_.sizes.reserve(items.size());
     table_.domains.reserve(items.size());
     table_.tracebacks.reserve(items.size());
-    for (const auto& item : items) {
-      table_.sizes.push_back(sizes_[item.v]);
-      table_.domains.push_back(domains_[item.v]);
-      table_.tracebacks.push_back(tracebacks_[item.v]);
-      if (arity == 4) table_.total_nframes.push_back(nframes_[item.v]);
+    for (const auto item : items) {
+      const auto i = item.payload();
+      table_.sizes.push_back(sizes_[i]);
+      table_.domains.push_back(domains_[i]);
+      table_.tracebacks.push_back(tracebacks_[i]);
+      if (arity == Kind::Trace4) table_.total_nframes.push_back(nframes_[i]);
     }
   }
 
