@@ -2,8 +2,10 @@
 
 Answers worked out by hand from the graphs built here."""
 import json
+import subprocess
+import sys
 
-from clitest import check, check_equal, finish, run, run_json, write_json
+from clitest import check, check_equal, finish, run, run_json, work_path, write_json
 
 
 def graph(sessions, extra_nodes=(), cache_refs=(), name_refs=()):
@@ -93,7 +95,14 @@ check_equal(report["groups"][0]["anchor"]["id"], 3, "candidates under the list")
 check_equal(report["groups"][0]["types"], [{"type": "bytes", "count": 10, "size": 10000},
                                            {"type": "Session", "count": 10, "size": 1000}], "candidate types")
 
-# Different formats cannot be diffed.
 code, out, err = run("diff", before, after, final, before)
 check_equal(code, 2, "four snapshots is a usage error")
+
+# Different formats cannot be diffed: a graph against a real tracemalloc dump.
+dump = work_path("cli", "diff-tracemalloc.pickle")
+subprocess.run([sys.executable, "-c", "import tracemalloc, sys; tracemalloc.start(); x = [bytes(64) for _ in range(10)]; "
+                "tracemalloc.take_snapshot().dump(sys.argv[1])", dump], check=True)
+code, out, err = run("diff", before, dump)
+check_equal(code, 2, "graph vs tracemalloc dump exits 2")
+check("heapscope-graph" in err and "tracemalloc" in err and "same format" in err, f"mixed formats message: {err!r}")
 finish()
