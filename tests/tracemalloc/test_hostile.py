@@ -122,7 +122,11 @@ expect_input_error(one[:i] + b"\x8a\xff" + one[i + 2:], "LONG1 255", None)
 expect_input_error(b"\x80\x05" + b"0" * 10 + b".", "POP on empty stack", "empty stack")
 expect_input_error(b"\x80\x05" + b"e" + b".", "APPENDS without MARK", "MARK")
 expect_input_error(b"\x80\x05" + b"(" * 5000000 + b".", "5M MARKs", None)
-expect_input_error(b"\x80\x05" + b")" * 3000000 + b".", "3M tuples", "not a tracemalloc.Snapshot")
+expect_input_error(b"\x80\x05" + b")" * 3000000 + b".", "3M empty tuples", "not a tracemalloc.Snapshot")
+expect_input_error(b"\x80\x05" + b"]" * 3000000 + b".", "3M lists", "not a tracemalloc dump")
+# Memo jumps: each LONG_BINPUT 64K slots further would need 30 GB.
+jumps = b"".join(b"r" + struct.pack("<I", (k + 1) * 65536) for k in range(60000))
+expect_input_error(b"\x80\x05N" + jumps + b".", "LONG_BINPUT jumps", "memo")
 expect_input_error(b"\x80\x06.", "protocol 6", "protocol")
 # Wrong shapes: a negative size, a trace without frames.
 neg = subprocess.run([python, "-c", "import tracemalloc, sys, pickle; "

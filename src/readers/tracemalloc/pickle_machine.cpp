@@ -336,6 +336,18 @@ class Machine {
     return Value::make(four ? Kind::Trace4 : Kind::Trace3, index);
   }
 
+  // Real dumps hold 3 lists/dicts, 2 objects and 1 empty tuple besides the
+  // recognised shapes; a cap keeps hostile files from costing ~40 bytes of
+  // memory per byte of input.
+  static constexpr std::size_t kMaxContainers = 1'000'000;
+  void count_container() {
+    if (++containers_ > kMaxContainers) {
+      fail("more than " + std::to_string(kMaxContainers) + " lists, dicts, sets, objects and tuples of other shapes: not a tracemalloc dump");
+    }
+  }
+  std::size_t containers_ = 0;
+  std::uint64_t empty_tuple_ = UINT64_MAX;
+
   void finish(Value root);
   const Value* attribute(const ObjectRecord& object, std::string_view name) const;
 
@@ -447,7 +459,10 @@ Value Machine::make_tuple(const Value* items, std::size_t count) {
     return Value::make(Kind::Traceback, id);
   }
   const auto id = tuples_.size();
+  if (count == 0 && empty_tuple_ != UINT64_MAX) return Value::make(Kind::Tuple, empty_tuple_);  // immutable: share it
+  count_container();
   tuples_.push_back(Container{op_at_, std::vector<Value>(items, items + count)});
+  if (count == 0) empty_tuple_ = id;
   return Value::make(Kind::Tuple, id);
 }
 
@@ -543,7 +558,8 @@ constexpr std::uint64_t kMemoSlack = 1u << 16;
 void Machine::memo_put(std::uint64_t index) {
   const Value value = top();
   if (index >= memo_.size()) {
-    if (index > memo_.size() + kMemoSlack) {
+    // An honest pickler's memo never has more entries than opcodes read.
+    if (index > memo_.size() + kMemoSlack || index > pos_ + kMemoSlack) {
       fail("memo index " + std::to_string(index) + " out of bounds (the memo has " + std::to_string(memo_.size()) + " entries)");
     }
     memo_.resize(index + 1);
@@ -669,6 +685,7 @@ void Machine::run() {
       }
       case ']':
         push(Value::make(Kind::List, lists_.size()));
+        count_container();
         lists_.push_back(Container{op_at_, {}});
         if (lists_.size() == 1) reserve_huge(lists_.back().items, n_ / 13 + 16);  // the traces list, in a real dump
         break;
@@ -680,6 +697,7 @@ void Machine::run() {
       case 'e': append_items(pop_mark()); break;
       case '}':
         push(Value::make(Kind::Dict, dicts_.size()));
+        count_container();
         dicts_.push_back(Container{op_at_, {}});
         break;
       case 's': {
@@ -690,6 +708,7 @@ void Machine::run() {
       case 'u': set_items(pop_mark()); break;
       case 0x8f:
         push(Value::make(Kind::Set, sets_.size()));
+        count_container();
         sets_.push_back(op_at_);
         break;
       case 0x90: {  // ADDITEMS
@@ -733,6 +752,7 @@ void Machine::run() {
         if (cls.kind() != Kind::Global) fail(std::string("NEWOBJ on ") + kind_name(cls.kind()) + ", not a class");
         if (args.kind() != Kind::Tuple) fail(std::string("NEWOBJ with ") + kind_name(args.kind()) + " as arguments");
         push(Value::make(Kind::Object, objects_.size()));
+        count_container();
         objects_.push_back(ObjectRecord{static_cast<std::uint32_t>(cls.payload()), op_at_, {}});
         break;
       }
