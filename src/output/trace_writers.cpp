@@ -1,5 +1,6 @@
 #include "output/trace_writers.hpp"
 
+#include <charconv>
 #include <ostream>
 
 #include "heapscope/units.hpp"
@@ -70,8 +71,9 @@ std::string frames_field(const trace::KeyTable& keys, std::uint32_t key) {
 std::string average_field(std::uint64_t size, std::uint64_t count) {
   if (count == 0) return "";
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.17g", trace::true_divide(size, count));
-  return buffer;
+  // Shortest text that reads back as the same double (as Python's repr).
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, trace::true_divide(size, count));
+  return std::string(buffer, result.ptr);
 }
 
 std::string totals_text(const trace::TraceTotals& totals) {
