@@ -95,8 +95,10 @@ for args in (["--group-by", "traceback", "--cumulative"], ["--format", "jsonl"],
         fail("%s: exit %d" % (args, r.returncode))
 # Diffing a tracemalloc dump with a heap graph is refused.
 graph = os.path.join(work, "g.json")
-open(graph, "w").write('{"format": "heapscope-graph", "version": 1, "nodes": [], "edges": [], "roots": []}')
+open(graph, "w").write('{"nodes":[{"id":1,"type":"A","size":10,"refs":[2]},{"id":2,"type":"B","size":5}],"roots":[1]}')
+if heapscope("analyze", graph).returncode != 0:
+    fail("the graph for the mixed diff is not valid")
 r = heapscope("diff", D("main"), graph)
-if r.returncode != 2:
+if r.returncode != 2 or b"same format" not in r.stderr:
     fail("diff of a dump with a graph: exit %d %r" % (r.returncode, r.stderr))
 print("CLI behaviour on tracemalloc dumps: ok")
