@@ -8,7 +8,12 @@
 namespace heapscope {
 
 std::string HeapGraph::label_text(EdgeLabel label) const {
-  if (label.is_index()) return "[" + std::to_string(label.index_value()) + "]";
+  if (label.is_index()) {
+    // Built by append(): GCC 12 warns falsely (-Wrestrict) on "[" + std::string.
+    std::string text = "[";
+    text.append(std::to_string(label.index_value())).append("]");
+    return text;
+  }
   return std::string(strings_.view(label.name()));
 }
 

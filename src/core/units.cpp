@@ -105,7 +105,8 @@ std::string human_size(std::uint64_t bytes) {
 
 std::string human_size_signed(std::int64_t bytes) {
   const std::uint64_t magnitude = bytes < 0 ? 0 - static_cast<std::uint64_t>(bytes) : static_cast<std::uint64_t>(bytes);
-  return (bytes < 0 ? "-" : "+") + human_size(magnitude);
+  std::string text = bytes < 0 ? "-" : "+";  // append(): see HeapGraph::label_text
+  return text.append(human_size(magnitude));
 }
 
 std::string with_thousands(std::uint64_t n) {
@@ -120,7 +121,8 @@ std::string with_thousands(std::uint64_t n) {
 
 std::string with_thousands_signed(std::int64_t n) {
   const std::uint64_t magnitude = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
-  return (n < 0 ? "-" : "+") + with_thousands(magnitude);
+  std::string text = n < 0 ? "-" : "+";  // append(): see HeapGraph::label_text
+  return text.append(with_thousands(magnitude));
 }
 
 }  // namespace heapscope
