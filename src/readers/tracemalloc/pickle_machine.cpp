@@ -911,7 +911,7 @@ void apply_tracemalloc_python(TraceTable& table, std::string_view python, std::v
   (void)major;
   table.order = minor == 6 ? TracebackOrder::MostRecentFirst : TracebackOrder::OldestFirst;
   table.python_generation = "3." + std::to_string(minor) + (python.back() == '+' ? "+" : "") + " (stated)";
-  if ((four && minor < 9) || (three && minor >= 9 && python.back() != '+')) {
+  if ((four && minor < 9) || (three && minor >= 9)) {
     warnings.push_back("--python " + std::string(python) + " does not fit the dump (" + std::to_string(table.trace_arity) +
                        "-item traces); using its traceback order anyway");
   }
