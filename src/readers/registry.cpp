@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "heapscope/error.hpp"
+#include "readers/core/core_reader.hpp"
 #include "readers/json_graph/json_graph_reader.hpp"
 #include "readers/reader.hpp"
 #include "readers/tracemalloc/tracemalloc_reader.hpp"
@@ -15,6 +16,7 @@ const std::vector<std::unique_ptr<Reader>>& all_readers() {
     std::vector<std::unique_ptr<Reader>> list;
     // One line per format. The heapscope graph reader takes any JSON object,
     // so it stays last.
+    list.push_back(make_core_reader());
     list.push_back(make_v8_heapsnapshot_reader());
     list.push_back(make_tracemalloc_reader());
     list.push_back(make_json_graph_reader());

@@ -3,8 +3,9 @@
 //   leaky ADDR_FILE
 //
 // Allocates, leaks and frees in known ways, writes one line per planted
-// chunk to ADDR_FILE ("<kind> <hex user address> <tag>", kind = anchored |
-// leaked | free), prints "ready <pid>" on stdout and waits to be killed.
+// chunk to ADDR_FILE ("<kind> <hex user address> <tag> <usable size>", kind =
+// anchored | leaked | free), prints "ready <pid>" on stdout and waits to be
+// killed. It is the tests' oracle: it knows what it leaked.
 //
 // Rules that keep the expected answers exact:
 // - no stdio after the frees (stdio would malloc and reuse freed chunks);
@@ -14,6 +15,7 @@
 //   core is taken, and the stack is scrubbed before waiting.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@ enum {
   kThreadAnchored = 30,   // per thread, anchored in g_thread_lists[i]
   kThreadLeaked = 12,     // per thread
   kBigBlocks = 1100,      // thread 2: 64 KiB blocks, more than one 64 MiB heap
+  kCycle = 3,             // dropped ring: leaked, but every member is referenced
 };
 
 struct session {
@@ -55,7 +58,8 @@ static pthread_barrier_t g_ready;
 
 static void record(const char* kind, const void* p, const char* tag) {
   char line[128];
-  int n = snprintf(line, sizeof line, "%s %#lx %s\n", kind, (unsigned long)(uintptr_t)p, tag);
+  int n = snprintf(line, sizeof line, "%s %#lx %s %zu\n", kind, (unsigned long)(uintptr_t)p, tag,
+                   malloc_usable_size((void*)p));
   if (write(g_fd, line, (size_t)n) != n) abort();
 }
 
@@ -96,6 +100,24 @@ NOINLINE static void make_chain(const char* tag, int length) {
     record("leaked", n, tag);
   }
 }
+
+NOINLINE static void make_cycle(void) {
+  struct chain_node* first = must(malloc(sizeof *first));
+  struct chain_node* last = first;
+  record("leaked", first, "cycle");
+  for (int i = 1; i < kCycle; i++) {
+    struct chain_node* n = must(malloc(sizeof *n));
+    n->payload[0] = n->payload[1] = 0;
+    last->next = n;
+    last = n;
+    record("leaked", n, "cycle");
+  }
+  last->next = first;
+}
+
+// Handed to the final loop through a global that it clears: afterwards
+// only register rbx of the main thread holds it.
+static void* volatile g_handoff;
 
 NOINLINE static void make_big(void) {
   g_big = must(malloc(4u << 20));  // above the mmap threshold
@@ -250,7 +272,12 @@ static void* thread_main(void* arg) {
   thread_allocate(index);
   scrub_stack();
   pthread_barrier_wait(&g_ready);
-  for (;;) pause();
+  // Wait with the callee-saved registers cleared: stale heap pointers left
+  // in them would be roots.
+  __asm__ volatile(
+      "xor %%ebx, %%ebx\n xor %%r12d, %%r12d\n xor %%r13d, %%r13d\n"
+      "xor %%r14d, %%r14d\n xor %%r15d, %%r15d\n"
+      "1: mov $34, %%eax\n syscall\n jmp 1b\n" ::: "rax", "rbx", "r12", "r13", "r14", "r15", "rcx", "r11", "memory");
   return (void*)on_stack;
 }
 
@@ -258,6 +285,9 @@ NOINLINE static void main_allocate(void) {
   make_sessions();
   make_singletons();
   make_chain("chain", kChainLength);
+  make_cycle();
+  g_handoff = must(malloc(48));
+  record("anchored", g_handoff, "register-rbx");
   make_big();
   // A freed mmapped chunk is gone from the address space. (Allocated
   // before the frees below: a large request would consolidate fastbins.)
@@ -293,7 +323,18 @@ int main(int argc, char** argv) {
   pthread_barrier_wait(&g_ready);
   char line[64];
   int n = snprintf(line, sizeof line, "ready %d\n", (int)getpid());
-  if (write(1, line, (size_t)n) != n) return 3;
   close(g_fd);
-  for (;;) pause();
+  void* held = g_handoff;
+  g_handoff = NULL;
+  // Say ready and wait, with the object in rbx and the other callee-saved
+  // registers cleared (pause(2) directly: no libc frame keeps a copy).
+  __asm__ volatile(
+      "mov %[held], %%rbx\n xor %%r12d, %%r12d\n xor %%r13d, %%r13d\n"
+      "xor %%r14d, %%r14d\n xor %%r15d, %%r15d\n"
+      "mov $1, %%eax\n mov $1, %%edi\n mov %[buf], %%rsi\n mov %[len], %%rdx\n syscall\n"
+      "1: mov $34, %%eax\n syscall\n jmp 1b\n"
+      :
+      : [held] "r"(held), [buf] "r"(line), [len] "r"((long)n)
+      : "rax", "rbx", "rdi", "rsi", "rdx", "r12", "r13", "r14", "r15", "rcx", "r11", "memory");
+  return 0;
 }

@@ -89,7 +89,11 @@ class GraphScanner {
     }
     const std::size_t slot = offset / 8;
     if (slot >= offset_labels_.size()) offset_labels_.resize(slot + 1, kNoString);
-    if (offset_labels_[slot] == kNoString) offset_labels_[slot] = builder_.intern("+" + hex(offset));
+    if (offset_labels_[slot] == kNoString) {
+      // append(), not "+" + ...: GCC 12 raises a false -Wrestrict on that.
+      std::string label("+");
+      offset_labels_[slot] = builder_.intern(label.append(hex(offset)));
+    }
     return EdgeLabel::named(offset_labels_[slot]);
   }
 

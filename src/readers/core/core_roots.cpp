@@ -137,7 +137,8 @@ class RootScanner {
     const Symbol* sym = m.symbol_covering(address);
     std::string_view section = m.section_at(address);
     if (sym == last_symbol_ && sym != nullptr) return last_name_;
-    std::string where = m.name + (section.empty() ? std::string() : " " + std::string(section));
+    std::string where = m.name;  // append(): GCC 12 raises a false -Wrestrict on "+" chains here
+    if (!section.empty()) where.append(" ").append(section);
     std::string name;
     if (sym) {
       name = "static " + demangle(sym->name) + " (" + where + ")";

@@ -186,6 +186,15 @@ ElfCore ElfCore::parse(Bytes file) {
                          std::to_string(eh.e_phoff) + " do not fit in " + std::to_string(file.size()) + " bytes",
                      eh.e_phoff);
   }
+  // gcore writes its section header table last: a tail cut off in transit
+  // shows there first, even when every segment is still whole.
+  if (eh.e_shoff != 0 && eh.e_shnum != 0 &&
+      (eh.e_shentsize != sizeof(Elf64_Shdr) ||
+       !fits(eh.e_shoff, std::uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), file.size()))) {
+    throw InputError("truncated core: " + std::to_string(eh.e_shnum) + " section headers at offset " +
+                         std::to_string(eh.e_shoff) + " do not fit in " + std::to_string(file.size()) + " bytes",
+                     eh.e_shoff);
+  }
   ElfCore core;
   bool saw_note = false;
   for (std::uint64_t i = 0; i < phnum; ++i) {
