@@ -23,6 +23,7 @@ __dict__ or f_locals (which create objects on 3.11+): attribute names of
 instances whose dict is not materialised are recovered from the names the
 class's methods store (STORE_ATTR), never by calling code on the object.
 """
+import collections
 import gc
 import gzip
 import json
@@ -43,6 +44,8 @@ _THIS_FILE = os.path.normcase(os.path.abspath(__file__.replace(".pyc", ".py")))
 # count says nothing about who holds them.
 _IMMORTAL_REFCOUNT = 1 << 29
 _MAX_NAME = 60
+# The C string encoder behind json.dumps, without its per-call overhead.
+_json_string = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
 
 
 def _short_repr(value, limit=_MAX_NAME):
@@ -194,31 +197,57 @@ class _Dumper(object):
             self.work.append(obj)
 
     def walk(self):
-        write = self.out.write
-        while self.work:
-            obj = self.work.pop()
-            edges = self.edges(obj)
-            strong, strong_names, weak = [], [], []
-            for child, name, is_weak in edges:
-                child_id = id(child)
-                if child_id in self.private:
-                    continue
-                if child_id not in self.seen:
-                    self.seen[child_id] = child
-                    self.work.append(child)
-                if is_weak:
-                    weak.append(child_id)
-                else:
-                    strong.append(child_id)
-                    strong_names.append(name)
-                    self.in_degree[child_id] = self.in_degree.get(child_id, 0) + 1
-            self.index[id(obj)] = self.node_count
-            self.child_ids.extend(strong)
-            self.child_start.append(len(self.child_ids))
-            if self.node_count:
-                write(",\n")
-            write(self.node_json(obj, strong, strong_names, weak))
-            self.node_count += 1
+        # The hot loop: attributes bound to locals, leaves (objects that
+        # reference nothing) written without the edge machinery, output
+        # batched.
+        out = self.out
+        work, seen, private, in_degree = self.work, self.seen, self.private, self.in_degree
+        index, child_ids, child_start = self.index, self.child_ids, self.child_start
+        leaf_types = _LEAF_TYPES
+        type_json = {}
+        sites = self.sites
+        # Counter's C helper counts a list into a dict; Counter.update
+        # itself would run an ABC check that caches new weakrefs mid-walk.
+        count_into = getattr(collections, "_count_elements", None) or _count_elements
+        batch = []
+        count = self.node_count
+        while work:
+            obj = work.pop()
+            cls = type(obj)
+            index[id(obj)] = count
+            if cls in leaf_types and sites is None:
+                name = type_json.get(cls)
+                if name is None:
+                    name = type_json[cls] = self.info(cls).json_name
+                label = _leaf_label(obj, cls)
+                batch.append('{"id":%d,"type":%s,"size":%d%s}' % (
+                    id(obj), name, sys.getsizeof(obj), ',"name":' + _json_string(label) if label is not None else ""))
+                child_start.append(len(child_ids))
+            else:
+                strong, strong_names, weak = [], [], []
+                for child, name, is_weak in self.edges(obj):
+                    child_id = id(child)
+                    if child_id in private:
+                        continue
+                    if child_id not in seen:
+                        seen[child_id] = child
+                        work.append(child)
+                    if is_weak:
+                        weak.append(child_id)
+                    else:
+                        strong.append(child_id)
+                        strong_names.append(name)
+                count_into(in_degree, strong)
+                child_ids.extend(strong)
+                child_start.append(len(child_ids))
+                batch.append(self.node_json(obj, strong, strong_names, weak))
+            count += 1
+            if len(batch) >= 4096:
+                out.write(("," if count > len(batch) else "") + ",\n".join(batch))
+                del batch[:]
+        if batch:
+            out.write(("," if count > len(batch) else "") + ",\n".join(batch))
+        self.node_count = count
 
     def reached_from(self, root_ids):
         """bytearray: 1 for each node index that root_ids reach over strong edges."""
@@ -241,7 +270,7 @@ class _Dumper(object):
         parts = ['{"id":%d,"type":%s,"size":%d' % (id(obj), self.info(cls).json_name, _sizeof(obj))]
         label = _label(obj, cls)
         if label is not None:
-            parts.append(',"name":' + json.dumps(label))
+            parts.append(',"name":' + _json_string(label))
         if strong:
             parts.append(',"refs":[' + ",".join(map(str, strong)) + "]")
             if any(n is not None for n in strong_names):
@@ -289,6 +318,24 @@ def _sizeof(obj):
         return sys.getsizeof(obj)
     except Exception:
         return 0
+
+
+def _count_elements(mapping, items):
+    for item in items:
+        mapping[item] = mapping.get(item, 0) + 1
+
+
+# Types whose objects reference nothing (no tp_traverse).
+_LEAF_TYPES = frozenset([str, int, float, bool, bytes, complex, type(None)])
+
+
+def _leaf_label(obj, cls):
+    if cls is str:
+        return _short_repr(obj, 40)
+    if cls is bytes:
+        return None
+    text = repr(obj)
+    return text if len(text) <= 40 else None
 
 
 def _label(obj, cls):
