@@ -1,7 +1,7 @@
 /* bench/core: a process with N small allocations in linked lists anchored
  * in a global (default 2,000,000), for measuring the core reader's time and
  * memory per allocation. Run through testdata/core/make_core.py:
- *   python3 testdata/core/make_core.py bench/core/many_allocs.c OUTDIR -- N
+ *   python3 testdata/core/make_core.py bench/core/many_allocs.c OUTDIR N [--name NAME]
  * then: /usr/bin/time -v heapscope analyze OUTDIR/many_allocs.core */
 #include <stdio.h>
 #include <stdlib.h>
