@@ -130,6 +130,31 @@ def main():
     survivors = sum(t["count"] for g in diff["groups"] for t in g["types"] if t["type"] == "bytearray")
     check(2000 <= survivors < 2100, "grow_twice: 2000 new bytearrays survive, not the spike: got %d" % survivors)
 
+    # The dump never describes itself: no dumper object, no dumper frame.
+    import gzip
+    with gzip.open(os.path.join(WORK, "cache_dict.json.gz"), "rt") as f:
+        graph = json.load(f)
+    own = [n["type"] for n in graph["nodes"] if n["type"].startswith("heapscope_dump._")]
+    check(not own, "the dump lists its own objects: %s" % own[:5])
+    own_frames = [r["name"] for r in graph["roots"] if "heapscope_dump.py" in r.get("name", "")]
+    check(not own_frames, "the dump lists its own frames: %s" % own_frames[:3])
+
+    # install_signal_handler: the signal writes heap-{pid}-{time}.json.gz.
+    signal_dir = os.path.join(WORK, "signal")
+    os.makedirs(signal_dir, exist_ok=True)
+    for old in glob.glob(os.path.join(signal_dir, "*")):
+        os.unlink(old)
+    pid = subprocess.run([python, os.path.join(SCENARIOS, "signal_dump.py"), signal_dir], check=True, env=env,
+                         capture_output=True, text=True).stdout.strip()
+    dumps = glob.glob(os.path.join(signal_dir, "heap-%s-*.json.gz" % pid))
+    check(len(dumps) == 1, "signal handler wrote %s" % os.listdir(signal_dir))
+    if dumps:
+        result = subprocess.run([BIN, "analyze", dumps[0], "--format", "json"], capture_output=True, text=True)
+        suspect = top_suspect(json.loads(result.stdout), "signal_dump")
+        if suspect:
+            check(accumulated(suspect, "__main__.Job") == 2500, "signal_dump: 2500 Job, got %s" % suspect["accumulated"][:3])
+            check(edges(suspect["chain"])[-1] == "'QUEUE'", "signal_dump: chain %s" % edges(suspect["chain"]))
+
     if failures:
         sys.exit("%d failure(s)" % len(failures))
     print("ok")
