@@ -44,6 +44,7 @@ _THIS_FILE = os.path.normcase(os.path.abspath(__file__.replace(".pyc", ".py")))
 # count says nothing about who holds them.
 _IMMORTAL_REFCOUNT = 1 << 29
 _MAX_NAME = 60
+_CO_OPTIMIZED = 0x1  # code flag of function bodies (fast locals)
 # The C string encoder behind json.dumps, without its per-call overhead.
 _json_string = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
 
@@ -150,6 +151,8 @@ class _Dumper(object):
         elif cls is types.MethodType:
             names[id(obj.__self__)] = "__self__"
             names.setdefault(id(obj.__func__), "__func__")
+        elif cls is types.FrameType:
+            return self.frame_edges(obj, referents)
         else:
             info = self.info(cls)
             for slot, descriptor in info.slot_names:
@@ -181,6 +184,33 @@ class _Dumper(object):
             target = obj()
             if target is not None:
                 result.append((target, "<weakref>", True))
+        return result
+
+    def frame_edges(self, frame, referents):
+        """A frame's references, its local variables named.
+
+        3.13+: f_locals is a transient proxy over the fast locals (it creates
+        nothing that stays), so the locals come with their names; the gc
+        does not list a running frame's locals at all. Up to 3.12 reading
+        f_locals would store a new dict in the frame: the locals are the
+        gc's unnamed referents (3.8-3.10), or not visible (3.11, 3.12; what
+        they alone hold then shows as an external root)."""
+        result = [(r, None, False) for r in referents]
+        if sys.version_info >= (3, 13):
+            listed = set(id(r) for r in referents)
+            local_variables = frame.f_locals
+            if not frame.f_code.co_flags & _CO_OPTIMIZED:
+                # Module and class bodies: f_locals is the namespace dict
+                # itself (a module frame's is the module's __dict__).
+                if id(local_variables) not in listed:
+                    result.append((local_variables, "f_locals", False))
+                return result
+            for name, value in local_variables.items():
+                if id(value) in listed:
+                    result = [(r, name if r is value and n is None else n, w) for r, n, w in result]
+                else:
+                    result.append((value, name, False))
+                    listed.add(id(value))
         return result
 
     def info(self, cls):

@@ -130,6 +130,24 @@ def main():
     survivors = sum(t["count"] for g in diff["groups"] for t in g["types"] if t["type"] == "bytearray")
     check(2000 <= survivors < 2100, "grow_twice: 2000 new bytearrays survive, not the spike: got %d" % survivors)
 
+    # A running function's local: a frame root, the local named on 3.13+
+    # (f_locals is a transient proxy there); 3.11/3.12 hide a running
+    # frame's locals from the gc and f_locals would create a dict: external.
+    minor = int(sys.argv[1])
+    local_dump = os.path.join(WORK, "frame_local.json.gz")
+    subprocess.run([python, os.path.join(SCENARIOS, "frame_local.py"), local_dump], check=True, env=env)
+    result = subprocess.run([BIN, "analyze", local_dump, "--format", "json"], capture_output=True, text=True)
+    suspect = top_suspect(json.loads(result.stdout), "frame_local")
+    if suspect:
+        check(accumulated(suspect, "__main__.Job") == 2500, "frame_local: 2500 Job, got %s" % suspect["accumulated"][:3])
+        chain = edges(suspect["chain"])
+        if minor in (11, 12):
+            check(chain[0].startswith("external"), "frame_local 3.%d: external root, got %s" % (minor, chain))
+        else:
+            check(chain[0].startswith("thread MainThread frame handle() at "), "frame_local: frame root, got %s" % chain)
+        if minor >= 13:
+            check(chain[-1] == "pending", "frame_local: local named 'pending', got %s" % chain)
+
     # The dump never describes itself: no dumper object, no dumper frame.
     import gzip
     with gzip.open(os.path.join(WORK, "cache_dict.json.gz"), "rt") as f:
