@@ -18,7 +18,7 @@ jobs="${JOBS:-$(nproc)}"
 # makes core files; python3 and node make the other snapshots).
 packages=(cmake ninja-build g++
           libcli11-dev nlohmann-json3-dev libboost-graph-dev libspdlog-dev doctest-dev
-          libsimdjson-dev zlib1g-dev libzstd-dev gdb)
+          libsimdjson-dev zlib1g-dev libzstd-dev gdb zstd)
 # python3 and node may come from elsewhere (pyenv, nvm): Debian's only when absent.
 command -v python3 > /dev/null || packages+=(python3)
 command -v node > /dev/null || packages+=(nodejs)

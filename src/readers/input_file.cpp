@@ -65,26 +65,27 @@ std::vector<char> unzstd(std::string_view in) {
   if (!ctx) throw InputError("cannot start zstd decoder", std::nullopt, "", "zstd");
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   std::vector<char> chunk(ZSTD_DStreamOutSize());
-  std::size_t last = 0;
-  while (input.pos < input.size) {
+  for (;;) {
     ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(ctx, &output, &input);
-    if (ZSTD_isError(last)) {
-      const std::string message = ZSTD_getErrorName(last);
+    const std::size_t consumed_before = input.pos;
+    // 0 means "a frame just ended"; concatenated frames are legal, so only
+    // a 0 with every input byte consumed ends the stream.
+    const std::size_t hint = ZSTD_decompressStream(ctx, &output, &input);
+    if (ZSTD_isError(hint)) {
+      const std::string message = ZSTD_getErrorName(hint);
       ZSTD_freeDCtx(ctx);
       throw InputError("corrupt zstd data: " + message, input.pos, "", "zstd");
     }
     out.insert(out.end(), chunk.data(), chunk.data() + output.pos);
-  }
-  // Flush what the decoder still holds.
-  for (;;) {
-    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(ctx, &output, &input);
-    if (ZSTD_isError(last) || output.pos == 0) break;
-    out.insert(out.end(), chunk.data(), chunk.data() + output.pos);
+    const bool all_input_used = input.pos == input.size;
+    if (all_input_used && hint == 0) break;
+    const bool stuck = output.pos == 0 && input.pos == consumed_before;
+    if (all_input_used && stuck) {
+      ZSTD_freeDCtx(ctx);
+      throw InputError("truncated zstd data", in.size(), "", "zstd");
+    }
   }
   ZSTD_freeDCtx(ctx);
-  if (last != 0) throw InputError("truncated zstd data", in.size(), "", "zstd");
   return out;
 }
 

@@ -1,0 +1,112 @@
+"""Malformed V8 snapshots, made by damaging a real one written by Node: each
+gets exit code 2 and one line on stderr naming the file, the format and what
+is wrong; none crashes or gives a report."""
+import gzip
+import json
+import shutil
+import subprocess
+
+from v8test import check, check_equal, finish, require_node, run, scratch, snapshot
+
+require_node()
+original = snapshot("bad_input", "map", 50)
+with open(original, "rb") as f:
+    raw = f.read()
+doc = json.loads(raw)
+meta = doc["snapshot"]["meta"]
+node_fields = len(meta["node_fields"])
+edge_fields = len(meta["edge_fields"])
+to_node = meta["edge_fields"].index("to_node")
+edge_count_field = meta["node_fields"].index("edge_count")
+name_field = meta["node_fields"].index("name")
+type_field = meta["node_fields"].index("type")
+
+
+def damaged(name, mutate):
+    """Write a copy of the snapshot with MUTATE applied to a deep copy."""
+    copy = json.loads(raw)
+    mutate(copy)
+    path = scratch("bad_input", name + ".heapsnapshot")
+    with open(path, "w") as f:
+        json.dump(copy, f)
+    return path
+
+
+def write_bytes(name, data):
+    path = scratch("bad_input", name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def set_edge_target(copy, value):
+    copy["edges"][3 * edge_fields + to_node] = value
+
+
+def drop_last_edge(copy):
+    del copy["edges"][-edge_fields:]
+
+
+def add_edge_to_first_node(copy):
+    copy["nodes"][edge_count_field] += 1
+
+
+cases = {
+    # Meta that does not describe the arrays.
+    "meta-no-node-fields": (lambda c: c["snapshot"]["meta"].pop("node_fields"), "node_fields"),
+    "meta-no-to-node": (lambda c: c["snapshot"]["meta"]["edge_fields"].remove("to_node"), "to_node"),
+    "meta-node-types-not-list": (lambda c: c["snapshot"]["meta"].__setitem__("node_types", 7), "node_types"),
+    "node-count-mismatch": (lambda c: c["snapshot"].__setitem__("node_count", c["snapshot"]["node_count"] + 1),
+                            "node_count"),
+    "edge-count-mismatch": (lambda c: c["snapshot"].__setitem__("edge_count", c["snapshot"]["edge_count"] - 1),
+                            "edge_count"),
+    # Per-node edge counts that do not add up to the edges array.
+    "edges-missing": (drop_last_edge, "edge"),
+    "edge-counts-too-big": (add_edge_to_first_node, "edge"),
+    # Edge targets outside the nodes array or not at a node's start.
+    "to-node-out-of-range": (lambda c: set_edge_target(c, len(c["nodes"]) + node_fields), "to_node"),
+    "to-node-misaligned": (lambda c: set_edge_target(c, node_fields + 1), "to_node"),
+    "to-node-negative": (lambda c: set_edge_target(c, -node_fields), "negative"),
+    # Indices into the strings and the type tables.
+    "name-out-of-range": (lambda c: c["nodes"].__setitem__(name_field, len(c["strings"]) + 5), "string"),
+    "node-type-out-of-range": (lambda c: c["nodes"].__setitem__(type_field, 99), "type"),
+    "nodes-not-integers": (lambda c: c["nodes"].__setitem__(0, "x"), "nodes"),
+    "strings-missing": (lambda c: c.pop("strings"), "strings"),
+}
+
+paths = {name: (damaged(name, mutate), word) for name, (mutate, word) in cases.items()}
+# Cut files: in the meta, in the nodes, in the strings, one byte short.
+for fraction in (0.001, 0.3, 0.95):
+    cut = int(len(raw) * fraction)
+    paths[f"truncated-{fraction}"] = (write_bytes(f"truncated-{fraction}.heapsnapshot", raw[:cut]), "")
+paths["truncated-last-byte"] = (write_bytes("truncated-last-byte.heapsnapshot", raw.rstrip()[:-1]), "")
+paths["garbage-after-head"] = (write_bytes("garbage.heapsnapshot", raw[:40] + b"\x00\xff garbage"), "")
+# Compressed copies cut short: the decoder says so.
+compressed = gzip.compress(raw)
+paths["gzip-truncated"] = (write_bytes("cut.heapsnapshot.gz", compressed[: len(compressed) // 2]), "gzip")
+zstd = shutil.which("zstd")
+if zstd:
+    whole = subprocess.run([zstd, "-q", "-c", original], capture_output=True, check=True).stdout
+    paths["zstd-truncated"] = (write_bytes("cut.heapsnapshot.zst", whole[: len(whole) // 2]), "zstd")
+    paths["zstd-corrupt"] = (write_bytes("bad.heapsnapshot.zst", whole[:8] + b"\x55" * 64 + whole[72:]), "zstd")
+else:
+    check(False, "zstd is not installed (scripts/setup.sh installs it)")
+
+for name, (path, word) in paths.items():
+    for command in ("analyze", "dominators"):
+        code, out, err = run(command, path)
+        lines = err.strip().splitlines()
+        check_equal(code, 2, f"{name}: {command} exit code (stderr {err.strip()!r})")
+        check(len(lines) == 1, f"{name}: {command}: one line on stderr, got {lines}")
+        check(out == "", f"{name}: {command}: no report on stdout")
+        line = lines[0] if lines else ""
+        check(path in line, f"{name}: the error names the file: {line!r}")
+        check("v8-heapsnapshot" in line or word in ("gzip", "zstd") or "format" in line,
+              f"{name}: the error names the format: {line!r}")
+        check(word.lower() in line.lower(), f"{name}: the error says what is wrong ({word!r}): {line!r}")
+    print(f"{name}: {lines[0] if lines else '?'}")
+
+# The undamaged file and a re-serialized copy still read.
+check_equal(run("info", original)[0], 0, "the original snapshot reads")
+check_equal(run("info", damaged("reserialized", lambda c: None))[0], 0, "a re-serialized copy reads")
+finish()
