@@ -1,0 +1,51 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "heapscope/string_table.hpp"
+
+using namespace heapscope;
+
+TEST_CASE("string table: ids are stable, equal text gives equal ids, views survive growth") {
+  StringTable table;
+  CHECK(table.intern("") == kNoString);
+  CHECK(table.size() == 1);
+  const StringId cache = table.intern("cache");
+  const std::string_view cache_view = table.view(cache);
+  std::vector<std::string> texts;
+  std::vector<StringId> ids;
+  // Enough strings to grow the index many times and fill several blocks,
+  // with long ones (own blocks) mixed in, and embedded NULs.
+  for (int i = 0; i < 200'000; ++i) {
+    std::string text = "item-" + std::to_string(i);
+    if (i % 5000 == 0) text += std::string(400'000, static_cast<char>('a' + i % 26));
+    if (i % 7 == 0) text += std::string("\0x", 2);
+    texts.push_back(text);
+    ids.push_back(table.intern(text));
+  }
+  CHECK(table.size() == 200'002);
+  CHECK(table.intern("cache") == cache);
+  CHECK(cache_view.data() == table.view(cache).data());  // never moved
+  CHECK(cache_view == "cache");
+  for (std::size_t i = 0; i < texts.size(); i += 997) {
+    CHECK(table.view(ids[i]) == texts[i]);
+    CHECK(table.intern(texts[i]) == ids[i]);
+    CHECK(table.find(texts[i]) == ids[i]);
+  }
+  CHECK(table.find("not interned") == kNoString);
+  CHECK(table.find("") == kNoString);  // the empty string is id 0 either way
+  CHECK(table.size() == 200'002);      // find never interns
+
+  StringTable moved = std::move(table);
+  CHECK(moved.view(ids[42]) == texts[42]);
+  CHECK(moved.intern(texts[42]) == ids[42]);
+}
+
+TEST_CASE("string table: reserve keeps every id") {
+  StringTable table;
+  const StringId a = table.intern("a");
+  table.reserve(1'000'000);
+  CHECK(table.intern("a") == a);
+  CHECK(table.intern("b") == a + 1);
+}
