@@ -44,12 +44,17 @@ _THIS_FILE = os.path.normcase(os.path.abspath(__file__.replace(".pyc", ".py")))
 # count says nothing about who holds them.
 _IMMORTAL_REFCOUNT = 1 << 29
 _MAX_NAME = 60
+_KEY_NAME_CACHE = 100000
+# 3.11+ may keep instance attributes as inline values instead of a __dict__.
+_INLINE_VALUES = sys.version_info >= (3, 11)
 _CO_OPTIMIZED = 0x1  # code flag of function bodies (fast locals)
 # The C string encoder behind json.dumps, without its per-call overhead.
 _json_string = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
 
 
 def _short_repr(value, limit=_MAX_NAME):
+    if type(value) is str and len(value) > limit:
+        value = value[:limit]  # a huge string's repr would be as big as the string
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -99,6 +104,7 @@ class _Dumper(object):
         self.work = []
         self.type_info = {}
         self.hints = {}         # id(closure tuple) -> free variable names
+        self.key_names = {}     # str dict key -> its edge name (repr), for repeated keys
         self.private = set()
         self.node_count = 0
         # The strong edges, kept compactly (8 bytes each) to find which
@@ -116,9 +122,17 @@ class _Dumper(object):
         if isinstance(obj, dict):
             # Walked here, not with gc.get_referents: the gc skips str keys.
             result = []
+            key_names = self.key_names
             for key, value in dict.items(obj):
                 result.append((key, "<key>", False))
-                result.append((value, _short_repr(key), False))
+                name = key_names.get(key) if type(key) is str else None
+                if name is None:
+                    name = _short_repr(key)
+                    # Attribute and field names repeat in every instance dict:
+                    # remember the repr of short str keys (boundedly).
+                    if type(key) is str and len(key_names) < _KEY_NAME_CACHE:
+                        key_names[key] = name
+                result.append((value, name, False))
             if cls is dict:
                 return result
             listed = set(id(child) for child, _, _ in result)
@@ -163,15 +177,19 @@ class _Dumper(object):
             # A materialised instance dict is among the referents (inline
             # values, 3.11+, are listed one by one instead).
             dicts = [r for r in referents if type(r) is dict]
-            if len(dicts) == 1:  # two (lru_cache's cache and __dict__): not certain
-                names.setdefault(id(dicts[0]), "__dict__")
-            if info.attr_names and not names.get(id(cls)):
+            # Up to 3.10 that dict is the instance's __dict__ and holds the
+            # attributes (named by key there): reading them here would name
+            # nothing. From 3.11 the attributes may be inline values, and a
+            # lone dict may be one of them: named by attribute first.
+            if info.attr_names and (_INLINE_VALUES or len(dicts) != 1) and not names.get(id(cls)):
                 for attr in info.attr_names:
                     try:
                         value = object.__getattribute__(obj, attr)
                     except Exception:
                         continue
                     names.setdefault(id(value), attr)
+            if len(dicts) == 1:  # two (lru_cache's cache and __dict__): not certain
+                names.setdefault(id(dicts[0]), "__dict__")
         names.setdefault(id(cls), "__class__")
         result = []
         cell_type = getattr(types, "CellType", None)
@@ -304,13 +322,16 @@ class _Dumper(object):
         if strong:
             parts.append(',"refs":[' + ",".join(map(str, strong)) + "]")
             if any(n is not None for n in strong_names):
-                parts.append(',"ref_names":' + json.dumps(strong_names))
+                # Not json.dumps: its Python-level set-up costs more than
+                # encoding these few short names.
+                parts.append(',"ref_names":[' + ",".join(
+                    ["null" if n is None else _json_string(n) for n in strong_names]) + "]")
         if weak:
             parts.append(',"weak_refs":[' + ",".join(map(str, weak)) + "]")
         if self.sites is not None:
             site = self.sites(obj)
             if site:
-                parts.append(',"site":' + json.dumps(site))
+                parts.append(',"site":' + _json_string(site))
         parts.append("}")
         return "".join(parts)
 

@@ -92,6 +92,11 @@ def main():
                 ["'Plugin'", "__dict__", "'registry'"])
     expect_leak(run_scenario(python, "closure_callbacks"), "closure_callbacks", "function", 3000,
                 ["'subscribe'", "__closure__", "callbacks", "cell_contents"])
+    # A dict held by an instance attribute: named by the attribute where the
+    # attributes are inline values (3.11+), through __dict__ before.
+    inline = int(sys.argv[1]) >= 11
+    expect_leak(run_scenario(python, "attribute_dict"), "attribute_dict", "__main__.Request", 2000,
+                ["'service'", "pending"] if inline else ["'service'", "__dict__", "'pending'"])
     lru = run_scenario(python, "lru_cache_leak")
     suspect = top_suspect(lru, "lru_cache_leak")
     if suspect:
