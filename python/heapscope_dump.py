@@ -52,6 +52,62 @@ _CO_OPTIMIZED = 0x1  # code flag of function bodies (fast locals)
 _json_string = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
 
 
+class _FastLocalsReader(object):
+    """The fast locals of a running frame on CPython 3.11 and 3.12, read
+    from the interpreter frame's memory with ctypes.
+
+    There, the gc does not list what a running frame's locals hold, and
+    frame.f_locals would store a new dict in the frame (the dump must not
+    change the heap it describes). The layouts are CPython's
+    _PyInterpreterFrame (Include/internal/pycore_frame.h); every frame is
+    checked first (its interpreter frame must point back at its code object
+    and at the frame object itself, and be owned by a thread or a
+    generator), and anything unexpected means "no locals", never a guess."""
+
+    # version -> (offset of f_code, of frame_obj, of owner, of localsplus)
+    # in _PyInterpreterFrame, 64-bit builds.
+    _LAYOUTS = {(3, 11): (32, 40, 69, 72), (3, 12): (0, 48, 70, 72)}
+    _FRAME_F_FRAME = 24  # PyFrameObject.f_frame: after ob_refcnt, ob_type, f_back
+    _OWNED_BY_THREAD, _OWNED_BY_GENERATOR = 0, 1
+
+    def __init__(self):
+        self.layout = None
+        if sys.implementation.name != "cpython" or sys.maxsize != 2 ** 63 - 1:
+            return
+        self.layout = self._LAYOUTS.get(sys.version_info[:2])
+        if self.layout is not None:
+            import ctypes
+            self.ctypes = ctypes
+
+    def locals(self, frame):
+        """[(name, value)] of frame's fast locals (cells and free variables
+        included, unset ones left out), or None when they cannot be read."""
+        if self.layout is None:
+            return None
+        ctypes = self.ctypes
+        code = frame.f_code
+        if not code.co_flags & _CO_OPTIMIZED:
+            return None
+        code_at, frame_at, owner_at, locals_at = self.layout
+        iframe = ctypes.c_void_p.from_address(id(frame) + self._FRAME_F_FRAME).value
+        if not iframe:
+            return None
+        specials = (ctypes.c_void_p * (locals_at // 8)).from_address(iframe)
+        if specials[code_at // 8] != id(code) or specials[frame_at // 8] != id(frame):
+            return None
+        owner = ctypes.c_ubyte.from_address(iframe + owner_at).value
+        if owner not in (self._OWNED_BY_THREAD, self._OWNED_BY_GENERATOR):
+            return None
+        varnames = code.co_varnames
+        names = list(varnames) + [c for c in code.co_cellvars if c not in varnames] + list(code.co_freevars)
+        slots = (ctypes.c_void_p * len(names)).from_address(iframe + locals_at)
+        result = []
+        for name, address in zip(names, slots):
+            if address:
+                result.append((name, ctypes.cast(address, ctypes.py_object).value))
+        return result
+
+
 def _short_repr(value, limit=_MAX_NAME):
     if type(value) is str and len(value) > limit:
         value = value[:limit]  # a huge string's repr would be as big as the string
@@ -105,6 +161,7 @@ class _Dumper(object):
         self.type_info = {}
         self.hints = {}         # id(closure tuple) -> free variable names
         self.key_names = {}     # str dict key -> its edge name (repr), for repeated keys
+        self.fast_locals = _FastLocalsReader()
         self.private = set()
         self.node_count = 0
         # The strong edges, kept compactly (8 bytes each) to find which
@@ -210,10 +267,18 @@ class _Dumper(object):
         3.13+: f_locals is a transient proxy over the fast locals (it creates
         nothing that stays), so the locals come with their names; the gc
         does not list a running frame's locals at all. Up to 3.12 reading
-        f_locals would store a new dict in the frame: the locals are the
-        gc's unnamed referents (3.8-3.10), or not visible (3.11, 3.12; what
-        they alone hold then shows as an external root)."""
+        f_locals would store a new dict in the frame: on 3.11 and 3.12 the
+        locals are read from the interpreter frame (_FastLocalsReader), on
+        3.8-3.10 they are the gc's unnamed referents."""
         result = [(r, None, False) for r in referents]
+        fast_locals = self.fast_locals.locals(frame)
+        if fast_locals is not None:
+            listed = set(id(r) for r in referents)
+            for name, value in fast_locals:
+                if id(value) not in listed:
+                    result.append((value, name, False))
+                    listed.add(id(value))
+            return result
         if sys.version_info >= (3, 13):
             listed = set(id(r) for r in referents)
             local_variables = frame.f_locals
