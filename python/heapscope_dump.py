@@ -35,6 +35,13 @@ import types
 import weakref
 from array import array
 
+if sys.version_info[:2] in ((3, 11), (3, 12)):
+    # Imported with the dumper, not during a dump (that would add modules
+    # to the heap being described): _FastLocalsReader needs it.
+    import ctypes as _ctypes
+else:
+    _ctypes = None
+
 __all__ = ["dump", "install_signal_handler"]
 
 FORMAT_VERSION = 1
@@ -74,10 +81,9 @@ class _FastLocalsReader(object):
         self.layout = None
         if sys.implementation.name != "cpython" or sys.maxsize != 2 ** 63 - 1:
             return
-        self.layout = self._LAYOUTS.get(sys.version_info[:2])
-        if self.layout is not None:
-            import ctypes
-            self.ctypes = ctypes
+        if _ctypes is not None:
+            self.layout = self._LAYOUTS.get(sys.version_info[:2])
+            self.ctypes = _ctypes
 
     def locals(self, frame):
         """[(name, value)] of frame's fast locals (cells and free variables
