@@ -4,6 +4,7 @@
 #include "readers/core/core_graph.hpp"
 #include "readers/core/core_image.hpp"
 #include "readers/core/malloc_heap.hpp"
+#include "readers/core/python/cpython_graph.hpp"
 
 namespace heapscope::readers {
 
@@ -35,7 +36,11 @@ class CoreReader final : public Reader {
                                   issue.problem);
     }
     std::vector<std::string> graph_warnings;
-    HeapGraph graph = core::build_core_graph(image, heap, graph_warnings);
+    // A Python process: its objects are what the user asks about (the
+    // malloc heap's figures stay in the warnings above); else the native heap.
+    const auto cpython = core::python::find_cpython(image);
+    HeapGraph graph = cpython ? core::python::build_python_graph(image, *cpython, graph_warnings)
+                              : core::build_core_graph(image, heap, graph_warnings);
     snapshot.warnings.insert(snapshot.warnings.end(), graph_warnings.begin(), graph_warnings.end());
     snapshot.graph = std::move(graph);
     return snapshot;

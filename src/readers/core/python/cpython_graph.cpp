@@ -1,0 +1,704 @@
+#include "readers/core/python/cpython_graph.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "heapscope/error.hpp"
+#include "readers/core/bytes.hpp"
+
+namespace heapscope::readers::core::python {
+
+namespace {
+
+// tp_flags bits (Include/object.h).
+constexpr std::uint64_t kInlineValues = 1u << 2;  // 3.13
+constexpr std::uint64_t kManagedWeakref = 1u << 3;
+constexpr std::uint64_t kManagedDict = 1u << 4;
+constexpr std::uint64_t kHeapType = 1u << 9;
+constexpr std::uint64_t kReady = 1u << 12;
+constexpr std::uint64_t kHaveGc = 1u << 14;
+constexpr std::uint64_t kListSubclass = 1ull << 25;
+constexpr std::uint64_t kTupleSubclass = 1ull << 26;
+constexpr std::uint64_t kDictSubclass = 1ull << 29;
+constexpr std::uint64_t kTypeSubclass = 1ull << 31;
+
+// Sanity caps on counts read from the core, before they are used to read.
+constexpr std::uint64_t kMaxItems = 1ull << 28;
+constexpr std::uint64_t kMaxGcObjects = 1ull << 30;
+constexpr std::size_t kMaxLabel = 40;
+
+enum class Layout : std::uint8_t { Leaf, Str, Dict, List, Tuple, Set, Cell, Module, Type, Generic };
+
+struct TypeInfo {
+  bool valid = false;
+  std::uint64_t flags = 0;
+  std::uint64_t basicsize = 0;
+  std::uint64_t itemsize = 0;
+  std::uint64_t dictoffset = 0;
+  Layout layout = Layout::Generic;
+  StringId name = kNoString;
+  std::string text;
+};
+
+struct PendingEdge {
+  std::uint64_t target;
+  StringId name;
+};
+
+class Walker {
+ public:
+  Walker(const CoreImage& image, const CpythonRuntime& rt, PythonGraphStats& stats)
+      : image_(image), rt_(rt), l_(rt.layout), stats_(stats) {
+    const std::string_view module = std::string_view(rt.module).substr(rt.module.rfind('/') + 1);
+    if (const auto str = image.find_symbol("PyUnicode_Type", module)) str_type_ = str->address;
+  }
+
+  HeapGraph run(std::vector<std::string>& warnings) {
+    collect_gc_objects(warnings);
+    add_named_roots(warnings);
+    // The walk: objects are appended as they are found, so this loop also
+    // reaches everything the first objects reference.
+    for (std::size_t i = 0; i < objects_.size(); ++i) describe(i);
+    add_refcount_roots();
+    return build(warnings);
+  }
+
+ private:
+  // ---- reading the core ---------------------------------------------------
+  std::uint64_t word(std::uint64_t address) const { return image_.u64(address).value_or(0); }
+  std::uint8_t byte(std::uint64_t address) const {
+    std::uint8_t b = 0;
+    return image_.read(address, &b, 1) ? b : 0;
+  }
+
+  // ---- types ----------------------------------------------------------------
+  const TypeInfo& type_info(std::uint64_t type) {
+    auto [it, inserted] = types_.try_emplace(type);
+    if (!inserted) return it->second;
+    TypeInfo& t = it->second;
+    const std::uint64_t metatype = word(type + 8);
+    const bool is_type = metatype == rt_.type_type || (metatype != 0 && word(metatype + 8) == rt_.type_type);
+    t.flags = word(type + l_.tp_flags);
+    if (!is_type || !(t.flags & kReady)) return t;
+    t.basicsize = word(type + l_.tp_basicsize);
+    t.itemsize = word(type + l_.tp_itemsize);
+    if (t.basicsize < 16 || t.basicsize > (1u << 20) || t.itemsize > 64) return t;
+    t.dictoffset = word(type + 0x120);
+    t.text = type_name(type, t.flags);
+    if (t.text.empty()) return t;
+    t.valid = true;
+    t.name = builder_strings_.intern(t.text);
+    t.layout = layout_of(t);
+    return t;
+  }
+
+  // "module.qualname" for classes, tp_name for static types.
+  std::string type_name(std::uint64_t type, std::uint64_t flags) {
+    if (flags & kHeapType) {
+      std::string qualname = str_value(word(type + l_.ht_qualname));
+      if (qualname.empty()) return {};
+      const std::string module = str_value(dict_lookup(word(type + l_.tp_dict), "__module__"));
+      return module.empty() || module == "builtins" ? qualname : module + "." + qualname;
+    }
+    return image_.c_string(word(type + l_.tp_name), 200).value_or("");
+  }
+
+  static Layout layout_of(const TypeInfo& t) {
+    const std::string& n = t.text;
+    if (n == "str") return Layout::Str;
+    if (n == "int" || n == "float" || n == "bytes" || n == "bool" || n == "NoneType" || n == "complex" ||
+        n == "bytearray" || n == "NotImplementedType" || n == "ellipsis") {
+      return Layout::Leaf;
+    }
+    if (n == "dict" || (t.flags & kDictSubclass)) return Layout::Dict;
+    if (n == "list" || (t.flags & kListSubclass)) return Layout::List;
+    if (n == "tuple" || (t.flags & kTupleSubclass)) return Layout::Tuple;
+    if (n == "set" || n == "frozenset") return Layout::Set;
+    if (n == "cell") return Layout::Cell;
+    if (n == "module") return Layout::Module;
+    if (t.flags & kTypeSubclass) return Layout::Type;
+    return Layout::Generic;
+  }
+
+  // ---- objects --------------------------------------------------------------
+  // A pointer that looks like a live object: aligned, readable, a non-zero
+  // reference count and a valid type.
+  bool valid_object(std::uint64_t p) {
+    if (p == 0 || (p & 7) != 0 || image_.pointer(p, 16) == nullptr) return false;
+    const std::uint64_t refcnt = word(p);
+    if ((refcnt & 0xffffffffu) == 0) return false;
+    return type_info(word(p + 8)).valid;
+  }
+
+  // Index of the object at p, adding it (to be described later) when new;
+  // -1 when p is not a valid object.
+  std::int64_t object_index(std::uint64_t p) {
+    auto it = index_.find(p);
+    if (it != index_.end()) return it->second;
+    if (!valid_object(p)) {
+      ++stats_.bad_pointers;
+      return -1;
+    }
+    return add_object(p, false);
+  }
+
+  std::int64_t add_object(std::uint64_t p, bool tracked) {
+    const auto index = static_cast<std::int64_t>(objects_.size());
+    index_.emplace(p, index);
+    objects_.push_back(p);
+    tracked ? ++stats_.gc_tracked : ++stats_.untracked;
+    return index;
+  }
+
+  std::string str_value(std::uint64_t s) {
+    if (s == 0) return {};
+    if (str_type_ == 0 || word(s + 8) != str_type_) return {};
+    const std::uint64_t length = word(s + 0x10);
+    const std::uint32_t state = static_cast<std::uint32_t>(word(s + 0x20));
+    const unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+    if (!compact || length > 4096) return {};
+    const std::uint64_t data = s + (ascii ? l_.ascii_data : l_.compact_data);
+    std::string out;
+    if (kind == 1) {
+      std::string raw(length, '\0');
+      if (!image_.read(data, raw.data(), length)) return {};
+      if (ascii) return raw;
+      for (const unsigned char c : raw) {  // Latin-1 to UTF-8
+        if (c < 0x80) {
+          out += static_cast<char>(c);
+        } else {
+          out += static_cast<char>(0xc0 | (c >> 6));
+          out += static_cast<char>(0x80 | (c & 0x3f));
+        }
+      }
+      return out;
+    }
+    return "<str>";  // UCS-2/UCS-4 text: not decoded
+  }
+
+  // Python's repr of a str key, as the dumper writes edge names.
+  static std::string str_repr(const std::string& s) {
+    const char quote = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
+    std::string out(1, quote);
+    for (const char c : s) {
+      if (c == '\\' || c == quote) {
+        out += '\\';
+        out += c;
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    }
+    return out + quote;
+  }
+
+  // The edge name of a dict value: the key's repr for str and small int keys.
+  StringId key_label(std::uint64_t key) {
+    auto [it, inserted] = key_labels_.try_emplace(key, kNoString);
+    if (!inserted) return it->second;
+    const TypeInfo& t = type_info(word(key + 8));
+    std::string text;
+    if (t.valid && t.layout == Layout::Str) {
+      text = str_value(key);
+      if (text.size() > 60) text = text.substr(0, 57) + "...";
+      text = str_repr(text);
+    } else if (t.valid && t.text == "int") {
+      text = int_text(key);
+    }
+    it->second = text.empty() ? kNoString : builder_strings_.intern(text);
+    return it->second;
+  }
+
+  static std::string signed_text(bool negative, std::uint64_t value) {
+    std::string text = negative ? "-" : "";  // appended, not "+": GCC 12 warns (-Wrestrict)
+    text += std::to_string(value);
+    return text;
+  }
+
+  std::string int_text(std::uint64_t p) {
+    // One 30-bit digit at most: enough for keys and labels.
+    if (l_.minor >= 12) {
+      const std::uint64_t tag = word(p + 0x10);
+      const std::uint64_t digits = tag >> 3;
+      if (digits > 1) return {};
+      const std::uint64_t value = digits ? (word(p + 0x18) & 0x3fffffff) : 0;
+      return signed_text((tag & 3) == 2, value);
+    }
+    const auto size = static_cast<std::int64_t>(word(p + 0x10));
+    if (size < -1 || size > 1) return {};
+    const std::uint64_t value = size ? (word(p + 0x18) & 0x3fffffff) : 0;
+    return signed_text(size < 0, value);
+  }
+
+  // ---- dicts ----------------------------------------------------------------
+  struct DictEntry {
+    std::uint64_t key, value;
+  };
+
+  // Entries of a dict's key table; values from `values` for split tables.
+  std::vector<DictEntry> dict_entries(std::uint64_t keys, std::uint64_t values) {
+    std::vector<DictEntry> out;
+    if (keys == 0) return out;
+    std::uint8_t header[32];
+    if (!image_.read(keys, header, sizeof header)) return out;
+    const unsigned log2_size = header[8], log2_index_bytes = header[9], kind = header[10];
+    const std::uint64_t nentries = load_u64(header + 24);
+    if (log2_size > 30 || log2_index_bytes > 33 || kind > 2 || nentries > (1ull << log2_size)) return out;
+    const std::uint64_t entry_size = kind == 0 ? 24 : 16;
+    const std::uint64_t entries = keys + 32 + (1ull << log2_index_bytes);
+    const std::uint8_t* table = image_.pointer(entries, nentries * entry_size);
+    if (table == nullptr) return out;
+    const std::uint8_t* vals = values ? image_.pointer(values + l_.dict_values_items, nentries * 8) : nullptr;
+    if (values && vals == nullptr) return out;
+    out.reserve(nentries);
+    for (std::uint64_t i = 0; i < nentries; ++i) {
+      const std::uint8_t* e = table + i * entry_size + (kind == 0 ? 8 : 0);
+      const std::uint64_t key = load_u64(e);
+      const std::uint64_t value = vals ? load_u64(vals + 8 * i) : load_u64(e + 8);
+      if (key != 0 && value != 0) out.push_back({key, value});
+    }
+    return out;
+  }
+
+  std::uint64_t dict_lookup(std::uint64_t dict, std::string_view name) {
+    if (dict == 0) return 0;
+    for (const DictEntry& e : dict_entries(word(dict + 0x20), word(dict + 0x28))) {
+      if (str_value(e.key) == name) return e.value;
+    }
+    return 0;
+  }
+
+  void dict_edges(std::uint64_t dict, std::vector<PendingEdge>& edges) {
+    for (const DictEntry& e : dict_entries(word(dict + 0x20), word(dict + 0x28))) {
+      edges.push_back({e.key, key_name_});
+      edges.push_back({e.value, key_label(e.key)});
+    }
+  }
+
+  // ---- what an object references ---------------------------------------------
+  void describe(std::size_t index) {
+    const std::uint64_t p = objects_[index];
+    const TypeInfo& t = type_info(word(p + 8));
+    std::vector<PendingEdge> edges;
+    std::uint64_t size = t.basicsize;
+    const TypeInfo info = t;  // type_info() may rehash types_
+    switch (info.layout) {
+      case Layout::Leaf:
+        size = leaf_size(p, info);
+        break;
+      case Layout::Str:
+        size = str_size(p);
+        break;
+      case Layout::Dict:
+        dict_edges(p, edges);
+        size += dict_table_size(p);
+        break;
+      case Layout::List:
+        size += sequence_edges(word(p + 0x18), word(p + 0x10), edges) ? 8 * std::min(word(p + 0x20), kMaxItems) : 0;
+        break;
+      case Layout::Tuple: {
+        const std::uint64_t n = word(p + 0x10);
+        sequence_edges(p + 0x18, n, edges);
+        size += 8 * std::min(n, kMaxItems);
+        break;
+      }
+      case Layout::Set:
+        size += set_edges(p, edges);
+        break;
+      case Layout::Cell:
+        edges.push_back({word(p + 0x10), cell_contents_});
+        break;
+      case Layout::Module:
+        edges.push_back({word(p + 0x10), dict_name_});
+        break;
+      case Layout::Type:
+        type_edges(p, info, edges);
+        break;
+      case Layout::Generic:
+        scan_words(p + 16, info.basicsize - 16, edges);
+        break;
+    }
+    if ((info.flags & kHeapType) && info.layout != Layout::Type) instance_edges(p, info, edges);
+    if (info.flags & kHaveGc) size += 16 + ((info.flags & (kManagedDict | kManagedWeakref)) ? 16 : 0);
+    node_size_.push_back(size);
+    node_label_.push_back(label_of(p, info));
+    node_type_.push_back(info.name);
+    edge_begin_.push_back(edge_target_.size());
+    for (const PendingEdge& e : edges) {
+      const std::int64_t target = object_index(e.target);
+      if (target < 0) continue;
+      edge_target_.push_back(static_cast<std::uint32_t>(target));
+      edge_name_.push_back(e.name);
+    }
+  }
+
+  bool sequence_edges(std::uint64_t items, std::uint64_t n, std::vector<PendingEdge>& edges) {
+    if (n == 0) return true;
+    if (n > kMaxItems) return false;
+    const std::uint8_t* data = image_.pointer(items, n * 8);
+    if (data == nullptr) return false;
+    for (std::uint64_t i = 0; i < n; ++i) edges.push_back({load_u64(data + 8 * i), index_label(i)});
+    return true;
+  }
+
+  std::uint64_t set_edges(std::uint64_t p, std::vector<PendingEdge>& edges) {
+    const std::uint64_t mask = word(p + 0x20), table = word(p + 0x28);
+    if (mask >= kMaxItems) return 0;
+    const std::uint8_t* data = image_.pointer(table, (mask + 1) * 16);
+    if (data == nullptr) return 0;
+    for (std::uint64_t i = 0; i <= mask; ++i) {
+      const std::uint64_t key = load_u64(data + 16 * i);
+      if (key != 0) edges.push_back({key, kNoString});
+    }
+    return table == p + 0x40 ? 0 : (mask + 1) * 16;  // the smalltable is inside the object
+  }
+
+  void type_edges(std::uint64_t p, const TypeInfo& info, std::vector<PendingEdge>& edges) {
+    const std::uint64_t dict = word(p + l_.tp_dict);
+    edges.push_back({dict, dict_name_});
+    edges.push_back({word(p + 0x158), builder_strings_.intern("__mro__")});
+    edges.push_back({word(p + 0x150), builder_strings_.intern("__bases__")});
+    // The rest (ht_name, ht_qualname, ht_module, slots...) unnamed.
+    scan_words(p + 16, std::min<std::uint64_t>(info.basicsize, 0x400) - 16, edges, {dict});
+  }
+
+  // Attributes of a class instance: the managed dict or the values array of
+  // a split table keyed by the class's cached keys (named by attribute, as
+  // the dumper names inline values), and the instance's __class__.
+  void instance_edges(std::uint64_t p, const TypeInfo& info, std::vector<PendingEdge>& edges) {
+    edges.push_back({word(p + 8), class_name_});
+    if (info.layout == Layout::Generic) {
+      // __slots__ and a tp_dictoffset __dict__ are words of the object; the
+      // generic scan has them, unnamed.
+    }
+    std::uint64_t dict = 0, values = 0;
+    if (l_.minor == 11 && (info.flags & kManagedDict)) {
+      values = word(p - 0x20);
+      dict = word(p - 0x18);
+    } else if (l_.minor == 12 && (info.flags & kManagedDict)) {
+      const std::uint64_t stored = word(p - 0x18);
+      if (stored & 1) {
+        values = stored + 1;
+      } else {
+        dict = stored;
+      }
+    } else if (l_.minor >= 13) {
+      if (info.flags & kManagedDict) dict = word(p - 0x18);
+      if ((info.flags & kInlineValues) && dict == 0 && byte(p + info.basicsize + 3) != 0) values = p + info.basicsize;
+    }
+    if (dict != 0) {
+      edges.push_back({dict, dict_name_});
+    } else if (values != 0) {
+      const std::uint64_t keys = word(word(p + 8) + l_.ht_cached_keys);
+      for (const DictEntry& e : dict_entries(keys, values)) edges.push_back({e.value, attribute_label(e.key)});
+    }
+    if (info.layout != Layout::Generic && info.dictoffset > 0 && info.dictoffset < info.basicsize) {
+      edges.push_back({word(p + info.dictoffset), dict_name_});
+    }
+  }
+
+  StringId attribute_label(std::uint64_t key) {
+    auto [it, inserted] = attribute_labels_.try_emplace(key, kNoString);
+    if (inserted) {
+      const std::string text = str_value(key);
+      it->second = text.empty() ? kNoString : builder_strings_.intern(text);
+    }
+    return it->second;
+  }
+
+  // Words in [from, from + length) that point at objects (conservative).
+  void scan_words(std::uint64_t from, std::uint64_t length, std::vector<PendingEdge>& edges,
+                  std::initializer_list<std::uint64_t> skip = {}) {
+    const std::uint8_t* data = image_.pointer(from, length);
+    if (data == nullptr) return;
+    for (std::uint64_t off = 0; off + 8 <= length; off += 8) {
+      const std::uint64_t w = load_u64(data + off);
+      if (w == 0 || (w & 7) != 0 || std::find(skip.begin(), skip.end(), w) != skip.end()) continue;
+      if (index_.count(w) || valid_object(w)) edges.push_back({w, kNoString});
+    }
+  }
+
+  StringId index_label(std::uint64_t i) {
+    auto text = [](std::uint64_t n) {
+      std::string t(1, '[');  // built stepwise: GCC 12 warns (-Wrestrict) on "[" + std::string
+      t += std::to_string(n);
+      t += ']';
+      return t;
+    };
+    while (index_labels_.size() <= i && index_labels_.size() < 100000) {
+      index_labels_.push_back(builder_strings_.intern(text(index_labels_.size())));
+    }
+    return i < index_labels_.size() ? index_labels_[i] : builder_strings_.intern(text(i));
+  }
+
+  std::uint64_t leaf_size(std::uint64_t p, const TypeInfo& t) {
+    if (t.text == "int") {
+      const std::uint64_t digits = l_.minor >= 12 ? word(p + 0x10) >> 3 : static_cast<std::uint64_t>(std::abs(static_cast<std::int64_t>(word(p + 0x10))));
+      return 0x18 + 4 * std::max<std::uint64_t>(std::min(digits, kMaxItems), l_.minor >= 12 ? 1 : 0);
+    }
+    if (t.itemsize > 0) return t.basicsize + t.itemsize * std::min(word(p + 0x10), kMaxItems);
+    return t.basicsize;
+  }
+
+  std::uint64_t str_size(std::uint64_t p) {
+    const std::uint64_t length = std::min(word(p + 0x10), kMaxItems);
+    const std::uint32_t state = static_cast<std::uint32_t>(word(p + 0x20));
+    const unsigned kind = (state >> 2) & 7, ascii = (state >> 6) & 1;
+    return (ascii ? l_.ascii_data : l_.compact_data) + (length + 1) * std::max(1u, kind);
+  }
+
+  std::uint64_t dict_table_size(std::uint64_t p) {
+    if (word(p + 0x28) != 0) return 0;  // a split table's keys belong to the class
+    std::uint8_t header[32];
+    if (!image_.read(word(p + 0x20), header, sizeof header) || header[8] > 30 || header[9] > 33) return 0;
+    const std::uint64_t slots = 1ull << header[8];
+    return 32 + (1ull << header[9]) + (header[10] == 0 ? 24 : 16) * (slots * 2 / 3);
+  }
+
+  StringId label_of(std::uint64_t p, const TypeInfo& t) {
+    if (t.layout == Layout::Str) {
+      std::string s = str_value(p);
+      if (s.size() > kMaxLabel) s = s.substr(0, kMaxLabel - 3) + "...";
+      return builder_strings_.intern(str_repr(s));
+    }
+    if (t.text == "int") {
+      const std::string text = int_text(p);
+      return text.empty() ? kNoString : builder_strings_.intern(text);
+    }
+    if (t.layout == Layout::Type) {
+      const std::string name = str_value(word(p + l_.ht_qualname));
+      return name.empty() ? kNoString : builder_strings_.intern(name);
+    }
+    return kNoString;
+  }
+
+  // ---- the gc lists ----------------------------------------------------------
+  void collect_gc_objects(std::vector<std::string>& warnings) {
+    const std::uint64_t gc = rt_.interp + l_.interp_gc;
+    std::vector<std::uint64_t> heads;
+    for (int i = 0; i < 3; ++i) heads.push_back(gc + 0x18 + 0x18 * static_cast<std::uint64_t>(i));
+    heads.push_back(gc + 0x68);  // the permanent generation
+    for (const std::uint64_t head : heads) {
+      std::uint64_t node = word(head) & ~std::uint64_t{3};
+      std::uint64_t previous = head;
+      std::uint64_t count = 0;
+      bool told_back_link = false;
+      while (node != head) {
+        if (node == 0 || image_.pointer(node, 32) == nullptr || count > kMaxGcObjects) {
+          warnings.push_back("CPython gc list at " + hex(head) + " is broken after " + std::to_string(count) +
+                             " objects (link " + hex(node) + "); the rest of that generation is not read");
+          break;
+        }
+        if ((word(node + 8) & ~std::uint64_t{3}) != previous && !told_back_link) {
+          told_back_link = true;
+          warnings.push_back("CPython gc list at " + hex(head) + ": object " + hex(node + 16) +
+                             " does not link back to the one before it");
+        }
+        const std::uint64_t object = node + 16;
+        if (index_.count(object)) {
+          warnings.push_back("CPython gc list at " + hex(head) + " loops at " + hex(object));
+          break;
+        }
+        if (valid_object(object)) {
+          add_object(object, true);
+        } else {
+          ++stats_.bad_pointers;
+        }
+        previous = node;
+        node = word(node) & ~std::uint64_t{3};
+        ++count;
+      }
+    }
+    if (stats_.gc_tracked == 0) {
+      throw InputError("CPython " + rt_.version + " in this core: the gc lists hold no readable object "
+                       "(the interpreter layout does not match this build)",
+                       std::nullopt, "", "elf-core");
+    }
+  }
+
+  // ---- roots -----------------------------------------------------------------
+  struct NamedRoot {
+    std::int64_t node;  // object index, or -(frame number + 2) for a frame node
+    StringId name, kind;
+  };
+
+  void add_named_roots(std::vector<std::string>& warnings) {
+    const StringId module_kind = builder_strings_.intern("module");
+    const std::uint64_t modules = word(rt_.interp + l_.interp_modules);
+    for (const DictEntry& e : dict_entries(word(modules + 0x20), word(modules + 0x28))) {
+      const std::int64_t node = object_index(e.value);
+      if (node < 0) continue;
+      roots_.push_back({node, builder_strings_.intern("module " + str_value(e.key)), module_kind});
+    }
+    if (roots_.empty()) warnings.push_back("CPython " + rt_.version + ": sys.modules is empty or unreadable");
+    const StringId interp_kind = builder_strings_.intern("interpreter");
+    if (const std::int64_t b = object_index(word(rt_.interp + l_.interp_builtins)); b >= 0) {
+      roots_.push_back({b, builder_strings_.intern("builtins"), interp_kind});
+    }
+    if (const std::int64_t s = object_index(word(rt_.interp + l_.interp_sysdict)); s >= 0) {
+      roots_.push_back({s, builder_strings_.intern("sys"), interp_kind});
+    }
+    add_thread_roots();
+  }
+
+  void add_thread_roots() {
+    const StringId frame_kind = builder_strings_.intern("frame");
+    std::uint64_t tstate = word(rt_.interp + l_.interp_threads_head);
+    for (int thread = 1; tstate != 0 && thread <= 4096; ++thread, tstate = word(tstate + l_.tstate_next)) {
+      std::uint64_t frame = l_.tstate_cframe ? word(word(tstate + l_.tstate_cframe) + l_.cframe_current_frame)
+                                             : word(tstate + l_.tstate_current_frame);
+      for (int depth = 0; frame != 0 && depth < 100000; ++depth, frame = word(frame + l_.iframe_previous)) {
+        const std::uint64_t code = word(frame + l_.iframe_code);
+        const TypeInfo& ct = type_info(word(code + 8));
+        if (!ct.valid || ct.text != "code") continue;  // a C-stack shim frame
+        const std::string name = str_value(word(code + l_.code_qualname));
+        const std::string file = str_value(word(code + l_.code_filename));
+        const std::string root = "thread " + std::to_string(thread) + " frame " + name + "() at " + file;
+        frames_.push_back({frame, code});
+        roots_.push_back({-static_cast<std::int64_t>(frames_.size()) - 1, builder_strings_.intern(root), frame_kind});
+      }
+    }
+    stats_.frames = frames_.size();
+  }
+
+  // A frame's locals, named; the frame becomes a node of type "frame".
+  void describe_frame(const std::pair<std::uint64_t, std::uint64_t>& f, std::vector<PendingEdge>& edges) {
+    const std::uint64_t names = word(f.second + l_.code_localsplusnames);
+    const std::uint64_t n = std::min(word(names + 0x10), std::uint64_t{100000});
+    const std::uint8_t* slots = image_.pointer(f.first + l_.iframe_localsplus, n * 8);
+    const std::uint8_t* name_items = image_.pointer(names + 0x18, n * 8);
+    if (slots == nullptr || name_items == nullptr) return;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t value = load_u64(slots + 8 * i);
+      if (value != 0) edges.push_back({value, attribute_label(load_u64(name_items + 8 * i))});
+    }
+  }
+
+  // CPython's collector logic: references found vs reference counts.
+  void add_refcount_roots() {
+    // Frames first: their locals are objects too (appended to the walk).
+    frame_edges_.resize(frames_.size());
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      std::vector<PendingEdge> edges;
+      describe_frame(frames_[i], edges);
+      for (const PendingEdge& e : edges) {
+        const std::int64_t target = object_index(e.target);
+        if (target >= 0) frame_edges_[i].push_back({static_cast<std::uint32_t>(target), e.name});
+      }
+    }
+    for (std::size_t i = node_type_.size(); i < objects_.size(); ++i) describe(i);
+    edge_begin_.push_back(edge_target_.size());
+
+    const std::size_t n = objects_.size();
+    std::vector<std::uint32_t> found(n, 0);
+    for (const std::uint32_t t : edge_target_) ++found[t];
+    for (const auto& fe : frame_edges_) {
+      for (const auto& [t, name] : fe) ++found[t];
+    }
+    std::vector<std::uint8_t> reached(n, 0);
+    std::vector<std::uint32_t> stack;
+    auto push = [&](std::uint32_t v) {
+      if (!reached[v]) reached[v] = 1, stack.push_back(v);
+    };
+    for (const NamedRoot& r : roots_) {
+      if (r.node >= 0) push(static_cast<std::uint32_t>(r.node));
+    }
+    for (const auto& fe : frame_edges_) {
+      for (const auto& [t, name] : fe) push(t);
+    }
+    auto drain = [&] {
+      while (!stack.empty()) {
+        const std::uint32_t v = stack.back();
+        stack.pop_back();
+        for (std::uint64_t e = edge_begin_[v]; e < edge_begin_[v + 1]; ++e) push(edge_target_[e]);
+      }
+    };
+    drain();
+    const StringId external = builder_strings_.intern("external"), immortal = builder_strings_.intern("immortal");
+    for (std::uint32_t v = 0; v < n; ++v) {
+      if (reached[v]) continue;
+      const std::uint64_t refcnt = word(objects_[v]);
+      const bool is_immortal = l_.immortal_refcounts && (refcnt & 0xffffffffu) == 0xffffffffu;
+      const std::uint64_t count = l_.immortal_refcounts ? (refcnt & 0xffffffffu) : refcnt;
+      if (!is_immortal && count <= found[v]) continue;
+      const std::string type = std::string(builder_strings_.view(node_type_[v]));
+      const std::string name = is_immortal ? "immortal " + type
+                                           : "external (" + std::to_string(count - found[v]) + " unseen reference" +
+                                                 (count - found[v] == 1 ? "" : "s") + ") " + type;
+      roots_.push_back({v, builder_strings_.intern(name), is_immortal ? immortal : external});
+      is_immortal ? ++stats_.immortal_roots : ++stats_.external_roots;
+      push(v);
+      drain();
+    }
+  }
+
+  // ---- the graph ---------------------------------------------------------------
+  HeapGraph build(std::vector<std::string>& /*warnings*/) {
+    GraphBuilder& b = builder_;
+    const std::size_t n = objects_.size();
+    b.reserve(n + frames_.size(), edge_target_.size());
+    for (std::size_t v = 0; v < n; ++v) {
+      b.add_node(objects_[v], node_type_[v], node_size_[v], node_label_[v]);
+      for (std::uint64_t e = edge_begin_[v]; e < edge_begin_[v + 1]; ++e) {
+        b.add_edge(edge_target_[e], EdgeLabel::named(edge_name_[e]));
+      }
+    }
+    const StringId frame_type = b.intern("frame");
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      b.add_node(frames_[i].first, frame_type, 0);
+      for (const auto& [t, name] : frame_edges_[i]) b.add_edge(t, EdgeLabel::named(name));
+    }
+    for (const NamedRoot& r : roots_) {
+      const std::uint64_t ordinal = r.node >= 0 ? static_cast<std::uint64_t>(r.node) : n + static_cast<std::uint64_t>(-r.node - 2);
+      b.add_root(ordinal, r.name, r.kind);
+    }
+    b.set_meta("producer", "CPython " + rt_.version + " core (" + rt_.module + ")");
+    b.set_meta("python.version", rt_.version);
+    b.set_meta("python.gc_tracked_objects", std::to_string(stats_.gc_tracked));
+    b.set_meta("python.untracked_objects", std::to_string(stats_.untracked));
+    b.set_meta("python.frames", std::to_string(stats_.frames));
+    b.set_meta("python.refcount_leak_suspects", std::to_string(stats_.external_roots));
+    b.set_meta("python.immortal_roots", std::to_string(stats_.immortal_roots));
+    return std::move(b).build();
+  }
+
+  const CoreImage& image_;
+  const CpythonRuntime& rt_;
+  const CpythonLayout& l_;
+  PythonGraphStats& stats_;
+  GraphBuilder builder_{TargetNaming::ByOrdinal};
+  StringTable& builder_strings_ = builder_.strings();
+  StringId key_name_ = builder_strings_.intern("<key>");
+  StringId dict_name_ = builder_strings_.intern("__dict__");
+  StringId class_name_ = builder_strings_.intern("__class__");
+  StringId cell_contents_ = builder_strings_.intern("cell_contents");
+  std::unordered_map<std::uint64_t, TypeInfo> types_;
+  std::unordered_map<std::uint64_t, StringId> key_labels_, attribute_labels_;
+  std::vector<StringId> index_labels_;
+  std::uint64_t str_type_ = 0;
+
+  std::unordered_map<std::uint64_t, std::int64_t> index_;
+  std::vector<std::uint64_t> objects_;
+  std::vector<std::uint64_t> node_size_;
+  std::vector<StringId> node_type_, node_label_;
+  std::vector<std::uint64_t> edge_begin_;
+  std::vector<std::uint32_t> edge_target_;
+  std::vector<StringId> edge_name_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> frames_;  // (interpreter frame, code)
+  std::vector<std::vector<std::pair<std::uint32_t, StringId>>> frame_edges_;
+  std::vector<NamedRoot> roots_;
+};
+
+}  // namespace
+
+HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime, std::vector<std::string>& warnings,
+                             PythonGraphStats* stats) {
+  PythonGraphStats local;
+  Walker walker(image, runtime, stats ? *stats : local);
+  return walker.run(warnings);
+}
+
+}  // namespace heapscope::readers::core::python

@@ -1,0 +1,56 @@
+"""A Python process with planted leaks, for cores (tests/core/python_core_test.py).
+
+    python3 py_leaks.py N
+
+- cache: module-level CACHE list and INDEX dict holding N Session objects
+  (each Session in both: list item i and dict key 'sNNNN');
+- cyclic garbage: with the gc disabled, N // 2 Orphan pairs that point at
+  each other, dropped;
+- reference-count leaks: N // 4 Leaked objects given one extra reference with
+  ctypes Py_IncRef, then dropped (nothing in the heap references them).
+Prints "ready <pid>" and waits to be cored.
+"""
+import ctypes
+import gc
+import os
+import sys
+import time
+
+
+class Session:
+    def __init__(self, i):
+        self.number = i
+        self.payload = bytearray(64)
+
+
+class Orphan:
+    def __init__(self):
+        self.partner = None
+
+
+class Leaked:
+    def __init__(self, i):
+        self.number = i
+
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+CACHE = []
+INDEX = {}
+
+
+def plant():
+    for i in range(N):
+        session = Session(i)
+        CACHE.append(session)
+        INDEX["s%04d" % i] = session
+    gc.disable()
+    for _ in range(N // 2):
+        a, b = Orphan(), Orphan()
+        a.partner, b.partner = b, a
+    for i in range(N // 4):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(Leaked(i)))
+
+
+plant()
+print("ready %d" % os.getpid(), flush=True)
+time.sleep(600)
