@@ -4,7 +4,8 @@ takes its core with gcore. Used by tests/core and bench/core.
 
     make_core.py SOURCE OUTDIR [--filter 0x33] [--name NAME] [-- PROGRAM ARGS]
 
-SOURCE is a .c or .cpp file. The program is run as `PROGRAM ADDR_FILE [ARGS]`
+SOURCE is a .c or .cpp file, or with --python PYTHON a Python script run by
+that interpreter. The program is run as `PROGRAM ADDR_FILE [ARGS]`
 and must print "ready <pid>" on stdout once its heap is in the state to
 check. Writes OUTDIR/NAME (the binary), OUTDIR/NAME.addrs (what the program
 recorded) and OUTDIR/NAME.core, prints the core's path, and exits 77 when
@@ -31,6 +32,7 @@ def main():
     parser.add_argument("--filter", default=None, help="coredump_filter to set before gcore (hex)")
     parser.add_argument("--name", default=None)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--python", default=None, help="run SOURCE (a .py script) with this interpreter")
     parser.add_argument("args", nargs="*")
     opts = parser.parse_args()
 
@@ -41,20 +43,24 @@ def main():
     binary = os.path.join(opts.outdir, base)
     addrs = binary + ".addrs"
     core = binary + ".core"
-    cpp = opts.source.endswith(".cpp")
-    compiler = os.environ.get("CXX" if cpp else "CC", "c++" if cpp else "cc")
-    cmd = [compiler, "-O1", "-g", "-fno-omit-frame-pointer", "-pthread", "-o", binary, opts.source]
-    if cpp:
-        cmd.insert(1, "-std=c++17")
-    build = subprocess.run(cmd, capture_output=True, text=True)
-    if build.returncode != 0:
-        sys.exit("compiling %s failed:\n%s" % (opts.source, build.stderr))
+    if opts.python:
+        program = [opts.python, opts.source]
+    else:
+        program = [binary]
+        cpp = opts.source.endswith(".cpp")
+        compiler = os.environ.get("CXX" if cpp else "CC", "c++" if cpp else "cc")
+        cmd = [compiler, "-O1", "-g", "-fno-omit-frame-pointer", "-pthread", "-o", binary, opts.source]
+        if cpp:
+            cmd.insert(1, "-std=c++17")
+        build = subprocess.run(cmd, capture_output=True, text=True)
+        if build.returncode != 0:
+            sys.exit("compiling %s failed:\n%s" % (opts.source, build.stderr))
 
-    proc = subprocess.Popen([binary, addrs] + opts.args, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(program + [addrs] + opts.args, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline().split()
         if len(line) != 2 or line[0] != "ready":
-            sys.exit("%s did not get ready (said %r, exit %s)" % (binary, line, proc.poll()))
+            sys.exit("%s did not get ready (said %r, exit %s)" % (program[-1], line, proc.poll()))
         pid = int(line[1])
         if opts.filter:
             with open("/proc/%d/coredump_filter" % pid, "w") as f:

@@ -1,6 +1,10 @@
 """A Python process with planted leaks, for cores (tests/core/python_core_test.py).
 
-    python3 py_leaks.py N
+    python3 py_leaks.py RECORD N
+
+RECORD: where the project's dumper (python/heapscope_dump.py, found through
+PYTHONPATH) writes a graph of the same process at the same point, so a test
+can compare the core with it; "-" for none.
 
 - cache: module-level CACHE list and INDEX dict holding N Session objects
   (each Session in both: list item i and dict key 'sNNNN');
@@ -33,7 +37,8 @@ class Leaked:
         self.number = i
 
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+RECORD = sys.argv[1] if len(sys.argv) > 1 else "-"
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 CACHE = []
 INDEX = {}
 
@@ -52,5 +57,9 @@ def plant():
 
 
 plant()
+if RECORD != "-":
+    import heapscope_dump
+
+    heapscope_dump.dump(RECORD)
 print("ready %d" % os.getpid(), flush=True)
 time.sleep(600)
