@@ -4,7 +4,7 @@
 
 RECORD: where the project's dumper (python/heapscope_dump.py, found through
 PYTHONPATH) writes a graph of the same process at the same point, so a test
-can compare the core with it; "-" for none.
+can compare the core with it; "-" (or the dumper not on PYTHONPATH) for none.
 
 - cache: module-level CACHE list and INDEX dict holding N Session objects
   (each Session in both: list item i and dict key 'sNNNN');
@@ -58,8 +58,11 @@ def plant():
 
 plant()
 if RECORD != "-":
-    import heapscope_dump
-
-    heapscope_dump.dump(RECORD)
+    try:
+        import heapscope_dump
+    except ImportError:
+        print("py_leaks: heapscope_dump is not on PYTHONPATH: no graph written", file=sys.stderr)
+    else:
+        heapscope_dump.dump(RECORD)
 print("ready %d" % os.getpid(), flush=True)
 time.sleep(600)

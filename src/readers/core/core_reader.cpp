@@ -23,29 +23,34 @@ class CoreReader final : public Reader {
 
   Snapshot read(const InputFile& input, const ReadOptions& /*options*/) const override {
     const core::CoreImage image(core::Bytes(input.data(), input.size()));
-    core::MallocHeap heap = core::MallocHeap::walk(image);
     Snapshot snapshot;
     for (const std::string& w : image.warnings()) snapshot.warnings.push_back(w);
-    std::size_t listed = 0;
-    for (const core::HeapIssue& issue : heap.issues()) {
-      if (listed++ == kListedIssues) {
-        snapshot.warnings.push_back(std::to_string(heap.issues().size() - kListedIssues) + " more heap problems");
-        break;
-      }
-      snapshot.warnings.push_back("heap " + (issue.address ? core::hex(issue.address) + ": " : std::string()) +
-                                  issue.problem);
-    }
     std::vector<std::string> graph_warnings;
-    // A Python process: its objects are what the user asks about (the
-    // malloc heap's figures stay in the warnings above); else the native heap.
-    const auto cpython = core::python::find_cpython(image);
-    HeapGraph graph = cpython ? core::python::build_python_graph(image, *cpython, graph_warnings)
-                              : core::build_core_graph(image, heap, graph_warnings);
+    // A Python process: its objects are what the user asks about, and the
+    // malloc walk is skipped (its allocation list would cost memory for
+    // nothing the Python graph uses); else the native heap.
+    if (const auto cpython = core::python::find_cpython(image)) {
+      snapshot.graph = core::python::build_python_graph(image, *cpython, graph_warnings);
+    } else {
+      core::MallocHeap heap = core::MallocHeap::walk(image);
+      add_heap_issues(heap, snapshot.warnings);
+      snapshot.graph = core::build_core_graph(image, heap, graph_warnings);
+    }
     snapshot.warnings.insert(snapshot.warnings.end(), graph_warnings.begin(), graph_warnings.end());
-    snapshot.graph = std::move(graph);
     return snapshot;
   }
 
+ private:
+  static void add_heap_issues(const core::MallocHeap& heap, std::vector<std::string>& warnings) {
+    std::size_t listed = 0;
+    for (const core::HeapIssue& issue : heap.issues()) {
+      if (listed++ == kListedIssues) {
+        warnings.push_back(std::to_string(heap.issues().size() - kListedIssues) + " more heap problems");
+        break;
+      }
+      warnings.push_back("heap " + (issue.address ? core::hex(issue.address) + ": " : std::string()) + issue.problem);
+    }
+  }
 };
 
 }  // namespace

@@ -42,6 +42,56 @@ struct TypeInfo {
   std::string text;
 };
 
+// Object address -> index, open addressing: millions of objects, and a
+// node-based map would cost more than the graph itself.
+class AddressIndex {
+ public:
+  static constexpr std::uint32_t kAbsent = 0xffffffffu;
+  std::uint32_t find(std::uint64_t address) const {
+    if (keys_.empty()) return kAbsent;
+    for (std::size_t slot = hash(address);; slot = (slot + 1) & mask_) {
+      if (values_[slot] == kAbsent) return kAbsent;
+      if (keys_[slot] == address) return values_[slot];
+    }
+  }
+  void insert(std::uint64_t address, std::uint32_t value) {
+    if ((size_ + 1) * 2 > keys_.size()) grow();
+    std::size_t slot = hash(address);
+    while (values_[slot] != kAbsent) slot = (slot + 1) & mask_;
+    keys_[slot] = address;
+    values_[slot] = value;
+    ++size_;
+  }
+  void clear() {
+    std::vector<std::uint64_t>().swap(keys_);
+    std::vector<std::uint32_t>().swap(values_);
+    size_ = 0;
+  }
+
+ private:
+  std::size_t hash(std::uint64_t a) const {
+    a ^= a >> 33;
+    a *= 0xff51afd7ed558ccdULL;
+    a ^= a >> 33;
+    return static_cast<std::size_t>(a) & mask_;
+  }
+  void grow() {
+    std::vector<std::uint64_t> keys = std::move(keys_);
+    std::vector<std::uint32_t> values = std::move(values_);
+    const std::size_t size = std::max<std::size_t>(1024, keys.size() * 2);
+    keys_.assign(size, 0);
+    values_.assign(size, kAbsent);
+    mask_ = size - 1;
+    size_ = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (values[i] != kAbsent) insert(keys[i], values[i]);
+    }
+  }
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> values_;
+  std::size_t mask_ = 0, size_ = 0;
+};
+
 struct PendingEdge {
   std::uint64_t target;
   StringId name;
@@ -129,14 +179,21 @@ class Walker {
     if (p == 0 || (p & 7) != 0 || image_.pointer(p, 16) == nullptr) return false;
     const std::uint64_t refcnt = word(p);
     if ((refcnt & 0xffffffffu) == 0) return false;
-    return type_info(word(p + 8)).valid;
+    const TypeInfo& t = type_info(word(p + 8));
+    if (!t.valid) return false;
+    // Variable-size leaves end in a NUL their length says where to find.
+    if (t.layout == Layout::Str) return str_is_sound(p);
+    if (t.text == "bytes") {
+      const std::uint64_t n = word(p + 0x10);
+      return n < kMaxItems && byte(p + 0x20 + n) == 0 && image_.pointer(p, 0x21 + n) != nullptr;
+    }
+    return true;
   }
 
   // Index of the object at p, adding it (to be described later) when new;
   // -1 when p is not a valid object.
   std::int64_t object_index(std::uint64_t p) {
-    auto it = index_.find(p);
-    if (it != index_.end()) return it->second;
+    if (const std::uint32_t known = index_.find(p); known != AddressIndex::kAbsent) return known;
     if (!valid_object(p)) {
       ++stats_.bad_pointers;
       return -1;
@@ -146,7 +203,7 @@ class Walker {
 
   std::int64_t add_object(std::uint64_t p, bool tracked) {
     const auto index = static_cast<std::int64_t>(objects_.size());
-    index_.emplace(p, index);
+    index_.insert(p, static_cast<std::uint32_t>(index));
     objects_.push_back(p);
     tracked ? ++stats_.gc_tracked : ++stats_.untracked;
     return index;
@@ -323,6 +380,9 @@ class Walker {
     }
     if ((info.flags & kHeapType) && info.layout != Layout::Type) instance_edges(p, info, edges);
     if (info.flags & kHaveGc) size += 16 + ((info.flags & (kManagedDict | kManagedWeakref)) ? 16 : 0);
+    // A size that runs past readable memory comes from a word that only
+    // looked like an object (or a damaged one): keep the fixed part.
+    if (size > info.basicsize && image_.pointer(p, size) == nullptr) size = info.basicsize;
     node_size_.push_back(size);
     node_label_.push_back(label_of(p, info));
     node_type_.push_back(info.name);
@@ -417,7 +477,7 @@ class Walker {
     for (std::uint64_t off = 0; off + 8 <= length; off += 8) {
       const std::uint64_t w = load_u64(data + off);
       if (w == 0 || (w & 7) != 0 || std::find(skip.begin(), skip.end(), w) != skip.end()) continue;
-      if (index_.count(w) || valid_object(w)) edges.push_back({w, kNoString});
+      if (index_.find(w) != AddressIndex::kAbsent || valid_object(w)) edges.push_back({w, kNoString});
     }
   }
 
@@ -441,6 +501,16 @@ class Walker {
     }
     if (t.itemsize > 0) return t.basicsize + t.itemsize * std::min(word(p + 0x10), kMaxItems);
     return t.basicsize;
+  }
+
+  bool str_is_sound(std::uint64_t p) {
+    const std::uint64_t length = word(p + 0x10);
+    const std::uint32_t state = static_cast<std::uint32_t>(word(p + 0x20));
+    const unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+    if (length >= kMaxItems || (kind != 1 && kind != 2 && kind != 4)) return false;
+    if (!compact) return true;  // legacy strings: data elsewhere
+    const std::uint64_t end = p + (ascii ? l_.ascii_data : l_.compact_data) + length * kind;
+    return image_.pointer(p, end + kind - p) != nullptr && byte(end) == 0;
   }
 
   std::uint64_t str_size(std::uint64_t p) {
@@ -498,7 +568,7 @@ class Walker {
                              " does not link back to the one before it");
         }
         const std::uint64_t object = node + 16;
-        if (index_.count(object)) {
+        if (index_.find(object) != AddressIndex::kAbsent) {
           warnings.push_back("CPython gc list at " + hex(head) + " loops at " + hex(object));
           break;
         }
@@ -662,7 +732,26 @@ class Walker {
     b.set_meta("python.frames", std::to_string(stats_.frames));
     b.set_meta("python.refcount_leak_suspects", std::to_string(stats_.external_roots));
     b.set_meta("python.immortal_roots", std::to_string(stats_.immortal_roots));
+    release_walk();  // the builder has it all now: free it before build() doubles the peak
     return std::move(b).build();
+  }
+
+  template <typename T>
+  static void release(T& container) {
+    T().swap(container);
+  }
+  void release_walk() {
+    index_.clear();
+    release(objects_);
+    release(node_size_);
+    release(node_type_);
+    release(node_label_);
+    release(edge_begin_);
+    release(edge_target_);
+    release(edge_name_);
+    release(frame_edges_);
+    release(key_labels_);
+    release(attribute_labels_);
   }
 
   const CoreImage& image_;
@@ -680,7 +769,7 @@ class Walker {
   std::vector<StringId> index_labels_;
   std::uint64_t str_type_ = 0;
 
-  std::unordered_map<std::uint64_t, std::int64_t> index_;
+  AddressIndex index_;
   std::vector<std::uint64_t> objects_;
   std::vector<std::uint64_t> node_size_;
   std::vector<StringId> node_type_, node_label_;
