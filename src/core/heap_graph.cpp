@@ -1,5 +1,7 @@
 #include "heapscope/heap_graph.hpp"
 
+#include "heapscope/id_index.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -29,54 +31,6 @@ NodeIndex HeapGraph::find(std::uint64_t object_id) const {
   if (it == nodes_by_id_.end() || object_id_[*it] != object_id) return kNoNode;
   return *it;
 }
-
-namespace {
-
-// Open-addressing map from object id to node index, used once while
-// resolving edges. Two flat arrays; about 12 bytes a slot at load <= 0.5.
-class IdIndex {
- public:
-  explicit IdIndex(std::size_t count) {
-    std::size_t capacity = 16;
-    while (capacity < count * 2) capacity <<= 1;
-    mask_ = capacity - 1;
-    keys_.resize(capacity);
-    values_.assign(capacity, kNoNode);
-  }
-
-  // Returns the node already holding id, or kNoNode after inserting it.
-  NodeIndex insert(std::uint64_t id, NodeIndex node) {
-    for (std::size_t slot = hash(id);; slot = (slot + 1) & mask_) {
-      if (values_[slot] == kNoNode) {
-        keys_[slot] = id;
-        values_[slot] = node;
-        return kNoNode;
-      }
-      if (keys_[slot] == id) return values_[slot];
-    }
-  }
-
-  NodeIndex find(std::uint64_t id) const {
-    for (std::size_t slot = hash(id);; slot = (slot + 1) & mask_) {
-      if (values_[slot] == kNoNode) return kNoNode;
-      if (keys_[slot] == id) return values_[slot];
-    }
-  }
-
- private:
-  std::size_t hash(std::uint64_t id) const {
-    // Addresses are aligned and clustered: mix all bits before masking.
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return static_cast<std::size_t>(id) & mask_;
-  }
-  std::size_t mask_ = 0;
-  std::vector<std::uint64_t> keys_;
-  std::vector<NodeIndex> values_;
-};
-
-}  // namespace
 
 GraphBuilder::GraphBuilder(TargetNaming naming) : naming_(naming) {
   // Slot 0 is the super-root, so builder indices are final node indices.

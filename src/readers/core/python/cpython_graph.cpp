@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "heapscope/error.hpp"
+#include "heapscope/id_index.hpp"
 #include "readers/core/bytes.hpp"
 
 namespace heapscope::readers::core::python {
@@ -40,56 +41,6 @@ struct TypeInfo {
   Layout layout = Layout::Generic;
   StringId name = kNoString;
   std::string text;
-};
-
-// Object address -> index, open addressing: millions of objects, and a
-// node-based map would cost more than the graph itself.
-class AddressIndex {
- public:
-  static constexpr std::uint32_t kAbsent = 0xffffffffu;
-  std::uint32_t find(std::uint64_t address) const {
-    if (keys_.empty()) return kAbsent;
-    for (std::size_t slot = hash(address);; slot = (slot + 1) & mask_) {
-      if (values_[slot] == kAbsent) return kAbsent;
-      if (keys_[slot] == address) return values_[slot];
-    }
-  }
-  void insert(std::uint64_t address, std::uint32_t value) {
-    if ((size_ + 1) * 2 > keys_.size()) grow();
-    std::size_t slot = hash(address);
-    while (values_[slot] != kAbsent) slot = (slot + 1) & mask_;
-    keys_[slot] = address;
-    values_[slot] = value;
-    ++size_;
-  }
-  void clear() {
-    std::vector<std::uint64_t>().swap(keys_);
-    std::vector<std::uint32_t>().swap(values_);
-    size_ = 0;
-  }
-
- private:
-  std::size_t hash(std::uint64_t a) const {
-    a ^= a >> 33;
-    a *= 0xff51afd7ed558ccdULL;
-    a ^= a >> 33;
-    return static_cast<std::size_t>(a) & mask_;
-  }
-  void grow() {
-    std::vector<std::uint64_t> keys = std::move(keys_);
-    std::vector<std::uint32_t> values = std::move(values_);
-    const std::size_t size = std::max<std::size_t>(1024, keys.size() * 2);
-    keys_.assign(size, 0);
-    values_.assign(size, kAbsent);
-    mask_ = size - 1;
-    size_ = 0;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      if (values[i] != kAbsent) insert(keys[i], values[i]);
-    }
-  }
-  std::vector<std::uint64_t> keys_;
-  std::vector<std::uint32_t> values_;
-  std::size_t mask_ = 0, size_ = 0;
 };
 
 struct PendingEdge {
@@ -193,7 +144,7 @@ class Walker {
   // Index of the object at p, adding it (to be described later) when new;
   // -1 when p is not a valid object.
   std::int64_t object_index(std::uint64_t p) {
-    if (const std::uint32_t known = index_.find(p); known != AddressIndex::kAbsent) return known;
+    if (const std::uint32_t known = index_.find(p); known != IdIndex::kAbsent) return known;
     if (!valid_object(p)) {
       ++stats_.bad_pointers;
       return -1;
@@ -477,7 +428,7 @@ class Walker {
     for (std::uint64_t off = 0; off + 8 <= length; off += 8) {
       const std::uint64_t w = load_u64(data + off);
       if (w == 0 || (w & 7) != 0 || std::find(skip.begin(), skip.end(), w) != skip.end()) continue;
-      if (index_.find(w) != AddressIndex::kAbsent || valid_object(w)) edges.push_back({w, kNoString});
+      if (index_.find(w) != IdIndex::kAbsent || valid_object(w)) edges.push_back({w, kNoString});
     }
   }
 
@@ -568,7 +519,7 @@ class Walker {
                              " does not link back to the one before it");
         }
         const std::uint64_t object = node + 16;
-        if (index_.find(object) != AddressIndex::kAbsent) {
+        if (index_.find(object) != IdIndex::kAbsent) {
           warnings.push_back("CPython gc list at " + hex(head) + " loops at " + hex(object));
           break;
         }
@@ -769,7 +720,7 @@ class Walker {
   std::vector<StringId> index_labels_;
   std::uint64_t str_type_ = 0;
 
-  AddressIndex index_;
+  IdIndex index_;
   std::vector<std::uint64_t> objects_;
   std::vector<std::uint64_t> node_size_;
   std::vector<StringId> node_type_, node_label_;
