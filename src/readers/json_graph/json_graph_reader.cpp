@@ -1,19 +1,19 @@
-// heapscope graph reader. simdjson's On-Demand API walks the document in
-// one pass without building a DOM (about 4x nlohmann's SAX here, see the
-// README), so a 10M-node file costs only the graph it becomes.
+// heapscope graph reader, on the forward JSON scanner: one pass over the
+// (memory-mapped) bytes, giving parsed pages back as it goes, with no DOM and
+// no index of the document, so a 10M-node file costs only the graph it
+// becomes. Keys may come in any order; unknown keys are skipped.
 #include "readers/json_graph/json_graph_reader.hpp"
 
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <optional>
 
 #include "heapscope/error.hpp"
+#include "readers/json/json_scanner.hpp"
 
 namespace heapscope::readers {
 namespace {
-
-namespace od = simdjson::ondemand;
 
 constexpr std::string_view kFormatName = "heapscope-graph";
 constexpr std::uint64_t kSupportedVersion = 1;
@@ -36,185 +36,152 @@ EdgeLabel label_for(GraphBuilder& builder, std::string_view name) {
 class GraphDocumentReader {
  public:
   GraphDocumentReader(const InputFile& input, std::vector<std::string>& warnings)
-      : input_(input), warnings_(warnings) {}
+      : input_(input), warnings_(warnings), scan_(input.bytes(), input.is_mapped()) {}
 
   HeapGraph read() {
-    simdjson::padded_string copy;
-    simdjson::padded_string_view view;
-    if (input_.has_padding(simdjson::SIMDJSON_PADDING)) {
-      view = simdjson::padded_string_view(input_.bytes().data(), input_.size(),
-                                          input_.size() + simdjson::SIMDJSON_PADDING);
-    } else {
-      copy = simdjson::padded_string(input_.bytes().data(), input_.size());
-      view = copy;
-    }
-    base_ = view.data();
-    if (input_.size() > 0xFFFFFFFFull) throw InputError("JSON graphs over 4 GiB are not supported; split the dump");
-    try {
-      document_ = parser_.iterate(view);
-      read_top_level();
-    } catch (const simdjson::simdjson_error& e) {
-      throw InputError(std::string("invalid JSON: ") + simdjson::error_message(e.error()), location());
-    }
-    // The document is consumed: give back simdjson's structural index (about
-    // 4 bytes per JSON token) and the file's pages before the graph build
-    // doubles the edge arrays; that is the peak of a whole `analyze`.
-    document_ = {};
-    parser_ = simdjson::ondemand::parser();
-    copy = simdjson::padded_string();
+    read_top_level();
+    // Every byte is parsed: the mapped pages are not needed again.
     input_.release_pages();
     return finish();
   }
 
  private:
-  std::optional<std::uint64_t> location() {
-    const char* where = nullptr;
-    if (document_.current_location().get(where) != simdjson::SUCCESS || where == nullptr) return std::nullopt;
-    return static_cast<std::uint64_t>(where - base_);
-  }
-
   // Messages about a node name it by its position (and id once known);
   // composing that text only on failure keeps the hot loop allocation-free.
-  [[noreturn]] void fail(const std::string& problem) {
-    std::string where;
-    if (current_node_) {
-      where = "node #" + std::to_string(*current_node_);
-      if (current_id_) where += " (id " + std::to_string(*current_id_) + ")";
-      where += ": ";
-    }
-    throw InputError(where + problem, location());
+  [[noreturn]] void fail(const std::string& problem) const { throw InputError(node_context() + problem, scan_.offset()); }
+
+  std::string node_context() const {
+    if (!current_node_) return {};
+    std::string where = "node #" + std::to_string(*current_node_);
+    if (current_id_) where += " (id " + std::to_string(*current_id_) + ")";
+    return where + ": ";
   }
 
-  std::uint64_t unsigned_field(od::value value, const char* what) {
-    std::uint64_t n = 0;
-    if (value.get_uint64().get(n) != simdjson::SUCCESS) {
-      fail(std::string(what) + " must be a non-negative integer below 2**64");
-    }
-    return n;
+  std::uint64_t unsigned_field(std::string_view what) {
+    const char c = scan_.peek(what);
+    if (c < '0' || c > '9') fail(std::string(what) + " must be a non-negative integer below 2**64");
+    return scan_.read_uint(what);
+  }
+
+  std::string_view string_field(std::string_view what) {
+    if (scan_.peek(what) != '"') fail(std::string(what) + " must be a string");
+    return scan_.read_string_view(scratch_, what);
   }
 
   void read_top_level() {
-    od::object root;
-    const simdjson::error_code error = document_.get_object().get(root);
-    if (error == simdjson::INCORRECT_TYPE) fail("the document is not a JSON object");
-    if (error != simdjson::SUCCESS) {
-      // simdjson checks the structure up front: a truncated or unbalanced
-      // file fails here, before any field is read.
-      fail(std::string("invalid JSON (truncated or unbalanced?): ") + simdjson::error_message(error));
-    }
-    for (auto field : root) {
-      const std::string_view key = field.unescaped_key();
-      od::value value = field.value();
-      if (key == "nodes") {
-        read_nodes(value);
-        seen_nodes_ = true;
-      } else if (key == "roots") {
-        read_roots(value);
-        seen_roots_ = true;
-      } else if (key == "format") {
-        std::string_view format;
-        if (value.get_string().get(format) != simdjson::SUCCESS || format != kFormatName) {
-          fail("\"format\" must be \"heapscope-graph\"");
+    if (scan_.peek("the document") != '{') fail("the document is not a JSON object");
+    if (scan_.begin_object("the top-level object")) {
+      do {
+        const std::string key(scan_.read_key(scratch_, "a top-level key"));
+        if (key == "nodes") {
+          read_nodes();
+          seen_nodes_ = true;
+        } else if (key == "roots") {
+          read_roots();
+          seen_roots_ = true;
+        } else if (key == "format") {
+          if (scan_.peek("\"format\"") != '"' || scan_.read_string_view(scratch_, "\"format\"") != kFormatName) {
+            fail("\"format\" must be \"heapscope-graph\"");
+          }
+        } else if (key == "version") {
+          const std::uint64_t version = unsigned_field("\"version\"");
+          if (version > kSupportedVersion || version == 0) {
+            fail("graph format version " + std::to_string(version) + " is not supported (this heapscope reads version 1)");
+          }
+        } else if (key == "meta") {
+          read_meta();
+        } else {
+          scan_.skip_value("\"" + key + "\"");
         }
-      } else if (key == "version") {
-        const std::uint64_t version = unsigned_field(value, "\"version\"");
-        if (version > kSupportedVersion || version == 0) {
-          fail("graph format version " + std::to_string(version) + " is not supported (this heapscope reads version 1)");
-        }
-      } else if (key == "meta") {
-        read_meta(value);
-      }
+      } while (scan_.next_member("the top-level object"));
     }
-    // simdjson 3.0 has no document::at_end(): a location that is still
-    // readable means bytes follow the top-level object.
-    const char* trailing = nullptr;
-    if (document_.current_location().get(trailing) == simdjson::SUCCESS) {
-      fail("unexpected content after the JSON document");
-    }
+    scan_.skip_ws();
+    if (!scan_.at_end()) fail("unexpected content after the JSON document");
   }
 
-  void read_meta(od::value value) {
-    od::object meta;
-    if (value.get_object().get(meta) != simdjson::SUCCESS) fail("\"meta\" must be an object");
-    for (auto field : meta) {
-      const std::string key(std::string_view(field.unescaped_key()));
-      od::value v = field.value();
-      std::string_view text;
-      if (v.type() == od::json_type::string) {
-        text = v.get_string();
-        builder_.set_meta(key, std::string(text));
-      } else if (v.type() == od::json_type::number || v.type() == od::json_type::boolean) {
-        builder_.set_meta(key, std::string(simdjson::trim(v.raw_json_token())));
+  void read_meta() {
+    if (scan_.peek("\"meta\"") != '{') fail("\"meta\" must be an object");
+    if (!scan_.begin_object("\"meta\"")) return;
+    do {
+      std::string key(scan_.read_key(scratch_, "\"meta\""));
+      const char c = scan_.peek("\"meta\"");
+      if (c == '"') {
+        builder_.set_meta(std::move(key), std::string(scan_.read_string_view(scratch_, "\"meta\"")));
+        continue;
       }
-      // Nested objects and arrays are kept in the file, not in the graph.
-    }
+      // Numbers and booleans are kept as written; nested objects and arrays
+      // stay in the file, not in the graph.
+      const char* token = scan_.position();
+      scan_.skip_value("\"meta\"");
+      const bool scalar = c != '{' && c != '[' && c != 'n';
+      if (scalar) builder_.set_meta(std::move(key), std::string(token, scan_.position()));
+    } while (scan_.next_member("\"meta\""));
   }
 
-  void read_roots(od::value value) {
-    od::array roots;
-    if (value.get_array().get(roots) != simdjson::SUCCESS) fail("\"roots\" must be an array");
+  void read_roots() {
+    if (scan_.peek("\"roots\"") != '[') fail("\"roots\" must be an array");
     const StringId default_name = builder_.intern("root");
-    for (auto item : roots) {
-      od::value root = item.value();
-      if (root.type() == od::json_type::number) {
-        builder_.add_root(unsigned_field(root, "a root id"), default_name, default_name);
+    if (!scan_.begin_array("\"roots\"")) return;
+    do {
+      if (scan_.peek("\"roots\"") != '{') {
+        if (scan_.peek("\"roots\"") < '0' || scan_.peek("\"roots\"") > '9') fail("a root must be an id or an object");
+        builder_.add_root(unsigned_field("a root id"), default_name, default_name);
         ++declared_roots_;
         continue;
       }
-      od::object object;
-      if (root.get_object().get(object) != simdjson::SUCCESS) fail("a root must be an id or an object");
       std::optional<std::uint64_t> id;
       StringId name = default_name, kind = default_name;
-      for (auto field : object) {
-        const std::string_view key = field.unescaped_key();
-        if (key == "id") {
-          id = unsigned_field(field.value(), "a root's \"id\"");
-        } else if (key == "name") {
-          name = builder_.intern(string_field(field.value(), "a root's \"name\""));
-        } else if (key == "kind") {
-          kind = builder_.intern(string_field(field.value(), "a root's \"kind\""));
-        }
+      if (scan_.begin_object("a root")) {
+        do {
+          const std::string_view key = scan_.read_key(scratch_, "a root");
+          if (key == "id") {
+            id = unsigned_field("a root's \"id\"");
+          } else if (key == "name") {
+            name = builder_.intern(string_field("a root's \"name\""));
+          } else if (key == "kind") {
+            kind = builder_.intern(string_field("a root's \"kind\""));
+          } else {
+            scan_.skip_value("a root");
+          }
+        } while (scan_.next_member("a root"));
       }
       if (!id) fail("a root object has no \"id\"");
       builder_.add_root(*id, name, kind);
       ++declared_roots_;
-    }
+    } while (scan_.next("\"roots\""));
   }
 
-  std::string_view string_field(od::value value, const char* what) {
-    std::string_view text;
-    if (value.get_string().get(text) != simdjson::SUCCESS) fail(std::string(what) + " must be a string");
-    return text;
+  void read_id_list(std::vector<std::uint64_t>& out, std::string_view what) {
+    if (scan_.peek(what) != '[') fail(std::string(what) + " must be an array of ids");
+    if (!scan_.begin_array(what)) return;
+    do {
+      out.push_back(unsigned_field(what));
+    } while (scan_.next(what));
   }
 
-  void read_id_list(od::value value, std::vector<std::uint64_t>& out, const char* what) {
-    od::array array;
-    if (value.get_array().get(array) != simdjson::SUCCESS) fail(std::string(what) + " must be an array of ids");
-    for (auto item : array) out.push_back(unsigned_field(item.value(), what));
-  }
-
-  void read_name_list(od::value value, std::vector<EdgeLabel>& out, const char* what) {
-    od::array array;
-    if (value.get_array().get(array) != simdjson::SUCCESS) fail(std::string(what) + " must be an array of strings");
-    for (auto item : array) {
-      od::value name = item.value();
-      if (name.is_null()) {
+  void read_name_list(std::vector<EdgeLabel>& out, std::string_view what) {
+    if (scan_.peek(what) != '[') fail(std::string(what) + " must be an array of strings");
+    if (!scan_.begin_array(what)) return;
+    do {
+      if (scan_.consume_null()) {
         out.emplace_back();
-        continue;
+      } else {
+        out.push_back(label_for(builder_, string_field(what)));
       }
-      out.push_back(label_for(builder_, string_field(name, what)));
-    }
+    } while (scan_.next(what));
   }
 
-  void read_nodes(od::value value) {
-    od::array nodes;
-    if (value.get_array().get(nodes) != simdjson::SUCCESS) fail("\"nodes\" must be an array");
-    for (auto item : nodes) read_node(item.value());
+  void read_nodes() {
+    if (scan_.peek("\"nodes\"") != '[') fail("\"nodes\" must be an array");
+    if (!scan_.begin_array("\"nodes\"")) return;
+    do {
+      read_node();
+      scan_.maybe_release();
+    } while (scan_.next("\"nodes\""));
   }
 
-  void read_node(od::value value) {
-    od::object object;
-    if (value.get_object().get(object) != simdjson::SUCCESS) fail("a node must be an object");
+  void read_node() {
+    if (scan_.peek("a node") != '{') fail("a node must be an object");
     current_node_ = builder_.node_count();
     current_id_.reset();
     std::optional<std::uint64_t> size;
@@ -226,30 +193,39 @@ class GraphDocumentReader {
     weak_refs_.clear();
     weak_ref_names_.clear();
     bool has_ref_names = false, has_weak_ref_names = false;
-    for (auto field : object) {
-      const std::string_view key = field.unescaped_key();
-      od::value v = field.value();
-      if (key == "id") {
-        id = unsigned_field(v, "\"id\"");
-      } else if (key == "type") {
-        type = builder_.intern(string_field(v, "\"type\""));
-      } else if (key == "size") {
-        size = unsigned_field(v, "\"size\"");
-      } else if (key == "name") {
-        if (!v.is_null()) name = builder_.intern(string_field(v, "\"name\""));
-      } else if (key == "refs") {
-        read_id_list(v, refs_, "\"refs\"");
-      } else if (key == "ref_names") {
-        read_name_list(v, ref_names_, "\"ref_names\"");
-        has_ref_names = true;
-      } else if (key == "weak_refs") {
-        read_id_list(v, weak_refs_, "\"weak_refs\"");
-      } else if (key == "weak_ref_names") {
-        read_name_list(v, weak_ref_names_, "\"weak_ref_names\"");
-        has_weak_ref_names = true;
-      } else if (key == "site") {
-        if (!v.is_null()) site = builder_.intern(string_field(v, "\"site\""));
+    try {
+      if (scan_.begin_object("a node")) {
+        do {
+          const std::string_view key = scan_.read_key(scratch_, "a node");
+          if (key == "id") {
+            id = unsigned_field("\"id\"");
+          } else if (key == "type") {
+            type = builder_.intern(string_field("\"type\""));
+          } else if (key == "size") {
+            size = unsigned_field("\"size\"");
+          } else if (key == "refs") {
+            read_id_list(refs_, "\"refs\"");
+          } else if (key == "ref_names") {
+            read_name_list(ref_names_, "\"ref_names\"");
+            has_ref_names = true;
+          } else if (key == "name") {
+            if (!scan_.consume_null()) name = builder_.intern(string_field("\"name\""));
+          } else if (key == "weak_refs") {
+            read_id_list(weak_refs_, "\"weak_refs\"");
+          } else if (key == "weak_ref_names") {
+            read_name_list(weak_ref_names_, "\"weak_ref_names\"");
+            has_weak_ref_names = true;
+          } else if (key == "site") {
+            if (!scan_.consume_null()) site = builder_.intern(string_field("\"site\""));
+          } else {
+            scan_.skip_value("a node");
+          }
+        } while (scan_.next_member("a node"));
       }
+    } catch (const InputError& e) {
+      // The scanner's own errors (truncation, overflow, syntax) get the node's name too.
+      if (e.problem().rfind("node #", 0) == 0) throw;
+      throw InputError(node_context() + e.problem(), e.offset());
     }
     if (!id) fail("no \"id\"");
     if (!type) fail("no \"type\"");
@@ -297,9 +273,8 @@ class GraphDocumentReader {
 
   const InputFile& input_;
   std::vector<std::string>& warnings_;
-  od::parser parser_;
-  od::document document_;
-  const char* base_ = nullptr;
+  json::Scanner scan_;
+  std::string scratch_;  // unescaped strings (most are read in place)
   GraphBuilder builder_;
   bool seen_nodes_ = false, seen_roots_ = false;
   std::uint64_t declared_roots_ = 0;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "heapscope/error.hpp"
-#include "readers/v8/json_scanner.hpp"
+#include "readers/json/json_scanner.hpp"
 #include "readers/v8/v8_parse_internal.hpp"
 #include "readers/v8/v8_snapshot.hpp"
 
@@ -64,7 +64,7 @@ class Parser {
   void validate();
   [[noreturn]] void fail(const std::string& problem) const { scan_.fail(problem); }
 
-  Scanner scan_;
+  json::Scanner scan_;
   Snapshot snap_;
   bool have_header_ = false, have_nodes_ = false, have_edges_ = false, have_strings_ = false,
        have_locations_ = false;

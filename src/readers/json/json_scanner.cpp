@@ -1,4 +1,4 @@
-#include "readers/v8/json_scanner.hpp"
+#include "readers/json/json_scanner.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace heapscope::readers::v8 {
+namespace heapscope::readers::json {
 namespace {
 
 constexpr std::uintptr_t kReleaseChunk = std::uintptr_t{32} << 20;  // 32 MiB between madvise calls
@@ -101,7 +101,7 @@ void Scanner::release_pages() {
 }
 
 void Scanner::fail_eof(std::string_view what) const {
-  throw InputError("unexpected end of file in " + quoted(what), offset());
+  throw InputError("unexpected end of file (truncated?) in " + quoted(what), offset());
 }
 
 char Scanner::peek(std::string_view what) {
@@ -201,9 +201,61 @@ void Scanner::read_string_into(std::string& out, std::string_view what) {
   }
 }
 
+std::string_view Scanner::read_string_view(std::string& scratch, std::string_view what) {
+  if (peek(what) != '"') fail("expected a string in " + quoted(what));
+  const char* const start = p_ + 1;
+  const char* p = start;
+  while (p != end_ && kPlain[static_cast<unsigned char>(*p)]) ++p;
+  if (p != end_ && *p == '"') {
+    p_ = p + 1;
+    return {start, static_cast<std::size_t>(p - start)};
+  }
+  scratch.clear();
+  read_string_into(scratch, what);
+  return scratch;
+}
+
+bool Scanner::consume_null() {
+  skip_ws();
+  if (end_ - p_ >= 4 && std::string_view(p_, 4) == "null") {
+    p_ += 4;
+    return true;
+  }
+  return false;
+}
+
+bool Scanner::begin_object(std::string_view what) {
+  expect('{', what);
+  if (peek(what) == '}') {
+    ++p_;
+    return false;
+  }
+  return true;
+}
+
+std::string_view Scanner::read_key(std::string& scratch, std::string_view what) {
+  const std::string_view key = read_string_view(scratch, what);
+  expect(':', what);
+  return key;
+}
+
+bool Scanner::next_member(std::string_view what) {
+  const char c = peek(what);
+  if (c == ',') {
+    ++p_;
+    return true;
+  }
+  if (c == '}') {
+    ++p_;
+    return false;
+  }
+  fail("expected ',' or '}' in " + quoted(what));
+}
+
 void Scanner::skip_value(std::string_view what) {
   // Iterative: a stack of the closing brackets still expected.
   std::vector<char> closers;
+  std::string scratch;
   bool expect_value = true;  // a value is due (not a separator or a closer)
   for (;;) {
     const char c = peek(what);
@@ -218,17 +270,12 @@ void Scanner::skip_value(std::string_view what) {
           ++p_;
           closers.pop_back();
         } else {
-          if (c == '{') {
-            std::string ignored;
-            read_string_into(ignored, what);
-            expect(':', what);
-          }
+          if (c == '{') read_key(scratch, what);
           expect_value = true;
           continue;
         }
       } else if (c == '"') {
-        std::string ignored;
-        read_string_into(ignored, what);
+        read_string_view(scratch, what);
       } else if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
         const char* start = p_;
         while (p_ != end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '-' || *p_ == '+' || *p_ == '.' ||
@@ -249,11 +296,7 @@ void Scanner::skip_value(std::string_view what) {
     const char sep = peek(what);
     if (sep == ',') {
       ++p_;
-      if (closers.back() == '}') {
-        std::string ignored;
-        read_string_into(ignored, what);
-        expect(':', what);
-      }
+      if (closers.back() == '}') read_key(scratch, what);
       expect_value = true;
     } else if (sep == closers.back()) {
       ++p_;
@@ -308,4 +351,4 @@ bool Scanner::next_slow(std::string_view what) {
   fail("expected ',' or ']' in " + quoted(what));
 }
 
-}  // namespace heapscope::readers::v8
+}  // namespace heapscope::readers::json

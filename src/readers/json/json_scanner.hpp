@@ -1,14 +1,16 @@
 #pragma once
-// A forward-only JSON scanner for the shapes a .heapsnapshot is made of:
-// one big object whose values are huge arrays of unsigned integers, one big
-// array of strings and a few small values. It needs no padding after the
-// bytes (memory-mapped files have none), checks every byte it reads against
-// the end, and reports problems with their byte offset.
+// A forward-only JSON scanner: reads the document in place, token by token,
+// in one pass, with no DOM and no index of the whole document. Used for the
+// big inputs (.heapsnapshot files, heapscope JSON graphs), whose memory must
+// be the graph they become, not a multiple of the file. It needs no padding
+// after the bytes (memory-mapped files have none), checks every byte it
+// reads against the end, and reports problems with their byte offset.
 //
-// Why not simdjson for everything: the integer arrays are 90% of a snapshot
-// and a dedicated loop parses them at the speed of memory without the
-// padded copy simdjson needs (a second copy of a multi-GB file). simdjson
-// still parses the small `snapshot` header, where its validation is worth it.
+// Why not simdjson for these: its On-Demand parser first builds an index of
+// every structural character (4 bytes each: about a file's size again for a
+// heap graph) and needs a padded copy of a mapped file; the integer arrays
+// and short keys these files are made of parse at the speed of memory with
+// a dedicated loop. simdjson still parses small headers (V8's `snapshot`).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,7 +18,7 @@
 
 #include "heapscope/error.hpp"
 
-namespace heapscope::readers::v8 {
+namespace heapscope::readers::json {
 
 class Scanner {
  public:
@@ -45,8 +47,21 @@ class Scanner {
   // A JSON string, unescaped, with invalid UTF-8 replaced by U+FFFD.
   std::string read_string(std::string_view what);
   void read_string_into(std::string& out, std::string_view what);
+  // A JSON string as a view: into the bytes when it has no escapes and is
+  // plain ASCII (the common case, no copy), else unescaped into scratch.
+  // Valid until the next call with the same scratch.
+  std::string_view read_string_view(std::string& scratch, std::string_view what);
+  // Consumes `null` if it is the next value.
+  bool consume_null();
   // Skips any JSON value (checks its structure, not every literal).
   void skip_value(std::string_view what);
+
+  // Objects: begin_object() consumes '{' and says whether a member follows;
+  // read_key() reads a member's key and its ':'; next_member() consumes ','
+  // (true: another member follows) or '}' (false).
+  bool begin_object(std::string_view what);
+  std::string_view read_key(std::string& scratch, std::string_view what);
+  bool next_member(std::string_view what);
 
   // Arrays of unsigned integers: begin_array() consumes '[' and says whether
   // the array has elements; read_uint() reads one element; next() consumes
@@ -64,7 +79,8 @@ class Scanner {
           value = value * 10 + digit;
           ++p;
         }
-        if (p < limit) {
+        // A '.', 'e' or 'E' next is a fraction: the slow path says so.
+        if (p < limit && *p != '.' && (*p | 0x20) != 'e') {
           p_ = p;
           return value;
         }
@@ -143,4 +159,4 @@ class Scanner {
   std::uintptr_t next_release_ = 0;
 };
 
-}  // namespace heapscope::readers::v8
+}  // namespace heapscope::readers::json
