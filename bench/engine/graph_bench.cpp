@@ -1,8 +1,8 @@
-// graph_bench NODES [--no-boost] [--keep FILE] [--diff]
+// graph_bench NODES [--no-boost] [--keep FILE] [--diff] [--tree-order]
 //
 // Writes a heap-like heapscope JSON graph (a few hundred roots, mostly a tree
 // with cross links, about 4 edges per node, node order shuffled as addresses
-// are), then reads and analyzes it, printing wall time and peak RSS per phase,
+// are; --tree-order lists them in tree order instead), then reads and analyzes it, printing wall time and peak RSS per phase,
 // and in the same run one plain BFS and Boost's Lengauer-Tarjan on the graph.
 // With --diff it also writes a second snapshot of the same "process" with 10%
 // more objects and times `diff` of the two next to analyzing each.
@@ -17,6 +17,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "heapscope/analyze.hpp"
 #include "heapscope/diff.hpp"
@@ -48,14 +50,32 @@ struct Phase {
   }
 };
 
-// `grown` objects are appended after the first `nodes` ones, which keep their
-// ids, types and sizes: a later snapshot of the same process.
-void write_graph(const std::string& path, std::uint64_t base_nodes, std::uint64_t grown = 0) {
+// Cheap per-object randomness: an object's type, size and cross links depend
+// only on its number, so a later snapshot (with --diff) describes the same
+// objects whatever order the file lists them in.
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Object i is a tree node with children 3i+1..3i+3 (about one a node on
+// average) plus three cross links anywhere: ~4 edges a node. `grown` objects
+// come after the first `base_nodes` ones, which keep their ids, types, sizes
+// and links: a later snapshot of the same process. Ids are shuffled
+// addresses; with shuffled_order the file also lists the objects in a random
+// order, as a dump in address order does (tree order, the alternative, puts
+// every node's children next to it and flatters any breadth-first walk).
+void write_graph(const std::string& path, std::uint64_t base_nodes, std::uint64_t grown, bool shuffled_order) {
   std::mt19937_64 rng(1);
   const std::uint64_t nodes = base_nodes + grown;
   std::vector<std::uint64_t> ids(nodes);
   for (std::uint64_t i = 0; i < nodes; ++i) ids[i] = 0x7f0000000000ull + 16 * i;
-  std::shuffle(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(base_nodes), rng);  // file order != address order
+  std::shuffle(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(base_nodes), rng);
+  std::vector<std::uint64_t> order(nodes);
+  std::iota(order.begin(), order.end(), std::uint64_t{0});
+  if (shuffled_order) std::shuffle(order.begin(), order.end(), rng);
   std::ofstream out(path);
   out << "{\"format\":\"heapscope-graph\",\"version\":1,\"roots\":[";
   const std::uint64_t roots = std::min<std::uint64_t>(300, nodes);
@@ -63,17 +83,18 @@ void write_graph(const std::string& path, std::uint64_t base_nodes, std::uint64_
   out << "],\"nodes\":[";
   static const char* kTypes[] = {"dict", "list", "str", "tuple", "Session", "int", "bytes", "function"};
   std::string line;
-  for (std::uint64_t i = 0; i < nodes; ++i) {
+  for (std::uint64_t k = 0; k < nodes; ++k) {
+    const std::uint64_t i = order[k];
+    std::uint64_t draw = splitmix(i);
+    auto next_random = [&draw] { return draw = splitmix(draw); };
     line.clear();
-    line += i ? ",{\"id\":" : "{\"id\":";
+    line += k ? ",{\"id\":" : "{\"id\":";
     line += std::to_string(ids[i]);
     line += ",\"type\":\"";
-    line += kTypes[rng() % 8];
+    line += kTypes[next_random() % 8];
     line += "\",\"size\":";
-    line += std::to_string(16 + rng() % 500);
+    line += std::to_string(16 + next_random() % 500);
     line += ",\"refs\":[";
-    // Tree edges to children 3i+1..3i+3 (about one a node on average), plus
-    // three cross links anywhere: ~4 edges a node.
     bool first = true;
     for (std::uint64_t c = 3 * i + 1; c <= 3 * i + 3 && c < nodes; ++c) {
       line += first ? "" : ",";
@@ -82,7 +103,7 @@ void write_graph(const std::string& path, std::uint64_t base_nodes, std::uint64_
     }
     for (int cross = 0; cross < 3 && nodes > 1; ++cross) {
       line += first ? "" : ",";
-      line += std::to_string(ids[rng() % nodes]);
+      line += std::to_string(ids[next_random() % nodes]);
       first = false;
     }
     line += "]}";
@@ -128,21 +149,26 @@ inline std::size_t degree(std::size_t v, const compressed_sparse_row_graph<bidir
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: graph_bench NODES [--no-boost] [--keep FILE]\n");
+    std::fprintf(stderr, "usage: graph_bench NODES [--no-boost] [--keep FILE] [--diff] [--tree-order]\n");
     return 2;
   }
   const std::uint64_t nodes = std::stoull(argv[1]);
+  // The reader's own phase lines (parse speed, build time) go to stdout too.
+  spdlog::set_level(spdlog::level::debug);
+  spdlog::set_pattern("  %v");
   bool boost_too = true;
   bool diff_too = false;
+  bool shuffled_order = true;
   std::string path = "/tmp/heapscope-bench-graph.json";
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no-boost") == 0) boost_too = false;
     if (std::strcmp(argv[i], "--diff") == 0) diff_too = true;
+    if (std::strcmp(argv[i], "--tree-order") == 0) shuffled_order = false;
     if (std::strcmp(argv[i], "--keep") == 0 && i + 1 < argc) path = argv[++i];
   }
   {
     Phase phase{"generate JSON"};
-    write_graph(path, nodes);
+    write_graph(path, nodes, 0, shuffled_order);
   }
   std::ifstream size_probe(path, std::ios::ate);
   const double megabytes = static_cast<double>(size_probe.tellg()) / 1e6;
@@ -162,10 +188,10 @@ int main(int argc, char** argv) {
     const RootDistances d = shortest_paths_from_roots(g);
     (void)d;
   }
-  DominatorTree tree;
   {
     Phase phase{"dominators + retained"};
-    tree = compute_dominators(g);
+    const DominatorTree tree = compute_dominators(g);
+    (void)tree;
   }
   {
     Phase phase{"whole analyze (all phases)"};
@@ -178,7 +204,7 @@ int main(int argc, char** argv) {
     const std::string later_path = path + ".later.json";
     {
       Phase phase{"generate later JSON (+10%)"};
-      write_graph(later_path, nodes, nodes / 10);
+      write_graph(later_path, nodes, nodes / 10, shuffled_order);
     }
     readers::Snapshot later;
     {

@@ -4,8 +4,8 @@
 // Node 0 is a virtual super-root: its out-edges are the snapshot's roots,
 // each labelled with the root's name. Objects are nodes 1..N in the order
 // the reader added them. Out-edges are CSR (out_begin_/edge_target_); the
-// strong in-edges are a second CSR (in_begin_/in_source_). Weak edges are
-// kept (for display) but never retain and are absent from the in-CSR.
+// reverse (strong in-edges) is built on demand by StrongReferrers. Weak edges
+// are kept (for display) but never retain.
 #include <cstdint>
 #include <map>
 #include <span>
@@ -80,17 +80,15 @@ class HeapGraph {
 
   EdgeIndex out_begin(NodeIndex n) const { return out_begin_[n]; }
   EdgeIndex out_end(NodeIndex n) const { return out_begin_[n + 1]; }
+  // For prefetching in hot loops.
+  const EdgeIndex* out_begin_data() const { return out_begin_.data(); }
+  const NodeIndex* edge_target_data() const { return edge_target_.data(); }
   NodeIndex edge_target(EdgeIndex e) const { return edge_target_[e]; }
   EdgeLabel edge_label(EdgeIndex e) const { return EdgeLabel::from_raw(edge_label_[e]); }
   EdgeKind edge_kind(EdgeIndex e) const { return static_cast<EdgeKind>(edge_kind_[e]); }
   bool is_strong(EdgeIndex e) const { return edge_kind_[e] == 0; }
   // The node an edge leaves (binary search over out_begin_).
   NodeIndex edge_source(EdgeIndex e) const;
-
-  // Sources of the strong edges into n (duplicates possible).
-  std::span<const NodeIndex> strong_referrers(NodeIndex n) const {
-    return {in_source_.data() + in_begin_[n], in_source_.data() + in_begin_[n + 1]};
-  }
 
   const std::vector<RootInfo>& roots() const { return roots_; }
   const StringTable& strings() const { return strings_; }
@@ -120,8 +118,6 @@ class HeapGraph {
   std::vector<NodeIndex> edge_target_;
   std::vector<std::uint32_t> edge_label_;
   std::vector<std::uint8_t> edge_kind_;
-  std::vector<EdgeIndex> in_begin_;  // node_count + 1
-  std::vector<NodeIndex> in_source_;
   std::vector<NodeIndex> nodes_by_id_;
   std::vector<RootInfo> roots_;
   StringTable strings_;
@@ -129,6 +125,21 @@ class HeapGraph {
   std::uint64_t dropped_dangling_roots_ = 0;
   std::uint64_t weak_edge_count_ = 0;
   std::map<std::string, std::string> meta_;
+};
+
+// The sources of the strong edges into each node, sorted, duplicates kept
+// (the reverse CSR). Built on demand, for `paths`: it costs 4 bytes an edge,
+// which a graph does not carry for the commands that do not need it.
+class StrongReferrers {
+ public:
+  explicit StrongReferrers(const HeapGraph& graph);
+  std::span<const NodeIndex> of(NodeIndex n) const {
+    return {source_.data() + begin_[n], source_.data() + begin_[n + 1]};
+  }
+
+ private:
+  std::vector<EdgeIndex> begin_;  // node_count + 1
+  std::vector<NodeIndex> source_;
 };
 
 // How readers name edge targets and roots.

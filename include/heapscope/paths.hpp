@@ -37,7 +37,8 @@ struct ChainSearchResult {
 // Up to k shortest distinct simple chains from the roots to target (A*
 // backwards over strong in-edges, with the BFS depth as an exact heuristic).
 // `budget` bounds the number of partial chains expanded.
-ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances& distances, NodeIndex target,
-                                    std::size_t k, std::size_t budget = 1'000'000);
+ChainSearchResult k_shortest_chains(const HeapGraph& graph, const StrongReferrers& referrers,
+                                    const RootDistances& distances, NodeIndex target, std::size_t k,
+                                    std::size_t budget = 1'000'000);
 
 }  // namespace heapscope

@@ -17,12 +17,13 @@ struct PathsCli {
   CommonOptions common;
 };
 
-PathsEntry paths_to(const GraphAnalysis& analysis, NodeIndex node, std::size_t max_chains) {
+PathsEntry paths_to(const GraphAnalysis& analysis, const StrongReferrers& referrers, NodeIndex node,
+                    std::size_t max_chains) {
   PathsEntry entry;
   entry.target = analysis.view(node);
   entry.reachable = analysis.distances.reached(node);
   if (!entry.reachable) return entry;
-  const ChainSearchResult found = k_shortest_chains(analysis.graph, analysis.distances, node, max_chains);
+  const ChainSearchResult found = k_shortest_chains(analysis.graph, referrers, analysis.distances, node, max_chains);
   entry.truncated = found.truncated;
   for (const auto& edges : found.chains) entry.chains.push_back(make_chain(analysis.graph, edges));
   return entry;
@@ -46,7 +47,8 @@ int run_paths(const PathsCli& options) {
   const GraphAnalysis analysis(graph);
   PathsReport report;
   report.path = snapshot.path;
-  for (const NodeIndex node : nodes) report.entries.push_back(paths_to(analysis, node, options.max_chains));
+  const StrongReferrers referrers(graph);
+  for (const NodeIndex node : nodes) report.entries.push_back(paths_to(analysis, referrers, node, options.max_chains));
   write_report(options.common, report, output::write_paths_text, "json", output::write_paths_json);
   return kExitOk;
 }

@@ -247,6 +247,15 @@ LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& optio
   LeakedSection section;
   std::vector<LeakGroup> groups(g.strings().size());
   std::vector<NodeIndex> heads;
+  // Unreachable objects that a strong edge points to (its source is
+  // unreachable too: a reachable one would make the target reachable).
+  std::vector<bool> referenced(g.node_count(), false);
+  for (NodeIndex n = 1; n < g.node_count(); ++n) {
+    if (a.tree.reachable(n)) continue;
+    for (EdgeIndex e = g.out_begin(n); e < g.out_end(n); ++e) {
+      if (g.is_strong(e)) referenced[g.edge_target(e)] = true;
+    }
+  }
   for (NodeIndex n = 1; n < g.node_count(); ++n) {
     if (a.tree.reachable(n)) continue;
     LeakGroup& group = groups[g.type(n)];
@@ -254,7 +263,7 @@ LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& optio
     group.shallow_size += g.shallow_size(n);
     ++section.objects;
     section.size += g.shallow_size(n);
-    if (g.strong_referrers(n).empty()) {
+    if (!referenced[n]) {
       ++group.unreferenced;
       ++section.unreferenced_objects;
       heads.push_back(n);

@@ -23,38 +23,46 @@ DepthFirst depth_first(const HeapGraph& graph) {
   dfs.vertex.reserve(n);
   dfs.parent.reserve(n);
 
-  struct Frame {
-    NodeIndex node;
-    EdgeIndex next_edge;
+  // Each pending entry is an edge not yet followed: (target, the DFS number
+  // of its source). Popping an entry whose target is still unnumbered visits
+  // it, and pushing all of its targets at once is a true depth-first order:
+  // the entries pushed by a node's descendants sit above the node's other
+  // entries, so they are all taken first. The walk is bound by cache misses
+  // on nodes met in random order; this shape lets each node's misses start
+  // early: its edges are read in one sweep, its targets' entries (number,
+  // first edge) are asked for when pushed and checked only when popped, and
+  // the entry under the top gets its edge list asked for before it is due.
+  struct Pending {
+    NodeIndex target;
+    std::uint32_t parent;
   };
-  std::vector<Frame> stack;
-  dfs.number[kSuperRoot] = 0;
-  dfs.vertex.push_back(kSuperRoot);
-  dfs.parent.push_back(0);
-  stack.push_back({kSuperRoot, graph.out_begin(kSuperRoot)});
-  while (!stack.empty()) {
-    // Advance the top frame to its next unvisited strong target, if any.
-    Frame& top = stack.back();
-    const EdgeIndex end = graph.out_end(top.node);
-    NodeIndex discovered = kNoNode;
-    while (top.next_edge < end && discovered == kNoNode) {
-      const EdgeIndex e = top.next_edge++;
+  std::vector<Pending> stack;
+  const EdgeIndex* const out_begin = graph.out_begin_data();
+  auto visit = [&](NodeIndex node, std::uint32_t parent) {
+    const auto number = static_cast<std::uint32_t>(dfs.vertex.size());
+    dfs.number[node] = number;
+    dfs.vertex.push_back(node);
+    dfs.parent.push_back(parent);
+    // Pushed in reverse so the first edge is followed first, as a recursive
+    // walk would.
+    const EdgeIndex first = out_begin[node];
+    for (EdgeIndex e = out_begin[node + 1]; e-- > first;) {
+      if (!graph.is_strong(e)) continue;
       const NodeIndex target = graph.edge_target(e);
-      if (graph.is_strong(e) && dfs.number[target] == kUnvisited) discovered = target;
+      __builtin_prefetch(&dfs.number[target]);
+      __builtin_prefetch(out_begin + target);
+      stack.push_back({target, number});
     }
-    if (discovered == kNoNode) {
-      stack.pop_back();
-      continue;
+  };
+  visit(kSuperRoot, 0);
+  while (!stack.empty()) {
+    const Pending top = stack.back();
+    stack.pop_back();
+    if (stack.size() >= 2) {
+      const NodeIndex soon = stack[stack.size() - 2].target;
+      __builtin_prefetch(&graph.edge_target_data()[out_begin[soon]]);
     }
-    dfs.number[discovered] = static_cast<std::uint32_t>(dfs.vertex.size());
-    dfs.vertex.push_back(discovered);
-    dfs.parent.push_back(dfs.number[top.node]);
-    // The DFS is bound by cache misses on number[target]: ask for the new
-    // node's targets' entries now, while its frame is being pushed.
-    const EdgeIndex first = graph.out_begin(discovered);
-    const EdgeIndex last = std::min(graph.out_end(discovered), first + 8);
-    for (EdgeIndex e = first; e < last; ++e) __builtin_prefetch(&dfs.number[graph.edge_target(e)]);
-    stack.push_back({discovered, first});  // invalidates `top`
+    if (dfs.number[top.target] == kUnvisited) visit(top.target, top.parent);
   }
   return dfs;
 }
@@ -101,46 +109,54 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
   DepthFirst dfs = depth_first(graph);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
 
-  // Semi-dominators, in DFS numbers. `ancestor` is the link-eval forest
-  // (kUnvisited = not linked yet); `label` the minimum semi on the
-  // compressed path.
-  std::vector<std::uint32_t> semi(count), label(count), ancestor(count, kUnvisited);
-  for (std::uint32_t i = 0; i < count; ++i) semi[i] = label[i] = i;
+  // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
+  // number, its ancestor (kUnvisited = not linked yet) and the label (the
+  // minimum semi on the compressed path) side by side: eval() chases
+  // ancestors at random, and one cache line then serves both.
+  struct Forest {
+    std::uint32_t ancestor;
+    std::uint32_t label;
+  };
+  std::vector<std::uint32_t> semi(count);
+  std::vector<Forest> forest(count);
+  for (std::uint32_t i = 0; i < count; ++i) forest[i] = {kUnvisited, i};
   std::vector<std::uint32_t> path;  // scratch for iterative path compression
 
   auto eval = [&](std::uint32_t v) -> std::uint32_t {
-    if (ancestor[v] == kUnvisited) return label[v];
+    if (forest[v].ancestor == kUnvisited) return forest[v].label;
     // Collect the path up to the last node whose ancestor is still linked.
     path.clear();
     std::uint32_t u = v;
-    while (ancestor[ancestor[u]] != kUnvisited) {
+    while (forest[forest[u].ancestor].ancestor != kUnvisited) {
       path.push_back(u);
-      u = ancestor[u];
+      u = forest[u].ancestor;
     }
     // Compress top-down, as the recursive version does on its way back.
     for (auto it = path.rbegin(); it != path.rend(); ++it) {
-      const std::uint32_t x = *it;
-      const std::uint32_t a = ancestor[x];
-      if (label[a] < label[x]) label[x] = label[a];
-      ancestor[x] = ancestor[a];
+      Forest& x = forest[*it];
+      const Forest& a = forest[x.ancestor];
+      if (a.label < x.label) x.label = a.label;
+      x.ancestor = a.ancestor;
     }
-    return label[v];
+    return forest[v].label;
   };
 
   const PredecessorsByNumber preds = predecessors_by_number(graph, dfs);
+  // eval(v) starts at forest[v], a random read: the predecessors to come are
+  // known (the array is in order), so their entries are asked for ahead.
+  constexpr EdgeIndex kAhead = 12;
   for (std::uint32_t w = count - 1; w >= 1; --w) {
     std::uint32_t best = dfs.parent[w];
     for (EdgeIndex p = preds.begin[w]; p < preds.begin[w + 1]; ++p) {
+      if (p >= kAhead) __builtin_prefetch(&forest[preds.source[p - kAhead]]);
       const std::uint32_t v = preds.source[p];
       const std::uint32_t candidate = v <= w ? v : eval(v);
       if (candidate < best) best = candidate;
     }
     semi[w] = best;
-    label[w] = best;
-    ancestor[w] = dfs.parent[w];
+    forest[w] = {dfs.parent[w], best};
   }
-  std::vector<std::uint32_t>().swap(label);
-  std::vector<std::uint32_t>().swap(ancestor);
+  std::vector<Forest>().swap(forest);
 
   // Nearest common ancestor pass: idom(w) is the deepest ancestor of w's
   // DFS parent whose number is not above semi(w).

@@ -104,12 +104,11 @@ HeapGraph GraphBuilder::build() && {
   };
 
   // Out-CSR: the super-root's edges (the roots) first, then every node's,
-  // dropping dangling targets and compacting as we go.
-  const std::size_t max_edges = roots_.size() + edge_to_.size();
-  graph.edge_target_.reserve(max_edges);
-  graph.edge_label_.reserve(max_edges);
-  graph.edge_kind_.reserve(max_edges);
-  graph.out_begin_.assign(node_count + 1, 0);
+  // dropping dangling targets. Labels and kinds are compacted in place in
+  // the builder's arrays, which the graph then adopts, so an edge never
+  // exists twice; only the targets change width (ids -> node indices).
+  std::vector<std::uint32_t> root_labels;
+  graph.edge_target_.reserve(roots_.size() + edge_to_.size());
   for (const PendingRoot& root : roots_) {
     const NodeIndex node = resolve(root.target);
     if (node == kNoNode) {
@@ -117,45 +116,41 @@ HeapGraph GraphBuilder::build() && {
       continue;
     }
     graph.edge_target_.push_back(node);
-    graph.edge_label_.push_back(EdgeLabel::named(root.name).raw());
-    graph.edge_kind_.push_back(0);
+    root_labels.push_back(EdgeLabel::named(root.name).raw());
     graph.roots_.push_back({node, root.name, root.kind});
   }
+  const EdgeIndex root_edges = graph.edge_target_.size();
+  graph.out_begin_.assign(node_count + 1, 0);
   out_begin_.push_back(edge_to_.size());  // sentinel: end of the last node's edges
+  // Lookups are random: start each one's cache miss some edges ahead.
+  constexpr EdgeIndex kLookAhead = 16;
+  const EdgeIndex pending_edges = edge_to_.size();
+  EdgeIndex kept = 0;  // write position in edge_label_ / edge_kind_ (<= e)
   for (NodeIndex n = 1; n < node_count; ++n) {
-    graph.out_begin_[n] = graph.edge_target_.size();
+    graph.out_begin_[n] = root_edges + kept;
     for (EdgeIndex e = out_begin_[n]; e < out_begin_[n + 1]; ++e) {
+      if (naming_ == TargetNaming::ById && e + kLookAhead < pending_edges) ids.prefetch(edge_to_[e + kLookAhead]);
       const NodeIndex target = resolve(edge_to_[e]);
       if (target == kNoNode) {
         ++graph.dropped_dangling_edges_;
         continue;
       }
       graph.edge_target_.push_back(target);
-      graph.edge_label_.push_back(edge_label_[e]);
-      graph.edge_kind_.push_back(edge_kind_[e]);
+      edge_label_[kept] = edge_label_[e];
+      edge_kind_[kept] = edge_kind_[e];
       if (edge_kind_[e] != 0) ++graph.weak_edge_count_;
+      ++kept;
     }
   }
-  graph.out_begin_[node_count] = graph.edge_target_.size();
+  graph.out_begin_[node_count] = root_edges + kept;
   std::vector<std::uint64_t>().swap(edge_to_);
-  std::vector<std::uint32_t>().swap(edge_label_);
-  std::vector<std::uint8_t>().swap(edge_kind_);
-
-  // Strong in-CSR by counting sort.
-  graph.in_begin_.assign(node_count + 1, 0);
-  for (EdgeIndex e = 0; e < graph.edge_target_.size(); ++e) {
-    if (graph.edge_kind_[e] == 0) ++graph.in_begin_[graph.edge_target_[e] + 1];
-  }
-  std::partial_sum(graph.in_begin_.begin(), graph.in_begin_.end(), graph.in_begin_.begin());
-  graph.in_source_.resize(graph.in_begin_[node_count]);
-  {
-    std::vector<EdgeIndex> fill(graph.in_begin_.begin(), graph.in_begin_.end() - 1);
-    for (NodeIndex n = 0; n < node_count; ++n) {
-      for (EdgeIndex e = graph.out_begin_[n]; e < graph.out_begin_[n + 1]; ++e) {
-        if (graph.edge_kind_[e] == 0) graph.in_source_[fill[graph.edge_target_[e]]++] = n;
-      }
-    }
-  }
+  ids.clear();
+  edge_label_.resize(kept);
+  edge_kind_.resize(kept);
+  edge_label_.insert(edge_label_.begin(), root_labels.begin(), root_labels.end());
+  edge_kind_.insert(edge_kind_.begin(), root_edges, std::uint8_t{0});
+  graph.edge_label_ = std::move(edge_label_);
+  graph.edge_kind_ = std::move(edge_kind_);
 
   graph.object_id_ = std::move(object_id_);
   graph.shallow_size_ = std::move(shallow_size_);
@@ -165,12 +160,34 @@ HeapGraph GraphBuilder::build() && {
   graph.strings_ = std::move(strings_);
   graph.meta_ = std::move(meta_);
 
-  graph.nodes_by_id_.resize(node_count - 1);
-  std::iota(graph.nodes_by_id_.begin(), graph.nodes_by_id_.end(), NodeIndex{1});
-  std::sort(graph.nodes_by_id_.begin(), graph.nodes_by_id_.end(), [&graph](NodeIndex a, NodeIndex b) {
-    return graph.object_id_[a] != graph.object_id_[b] ? graph.object_id_[a] < graph.object_id_[b] : a < b;
-  });
+  {
+    // Sorting (id, node) pairs compares ids in place; sorting node numbers
+    // by object_id_[node] would miss the cache on every comparison.
+    std::vector<std::pair<std::uint64_t, NodeIndex>> by_id(node_count - 1);
+    for (NodeIndex n = 1; n < node_count; ++n) by_id[n - 1] = {graph.object_id_[n], n};
+    std::sort(by_id.begin(), by_id.end());
+    graph.nodes_by_id_.resize(node_count - 1);
+    for (std::size_t i = 0; i < by_id.size(); ++i) graph.nodes_by_id_[i] = by_id[i].second;
+  }
   return graph;
+}
+
+StrongReferrers::StrongReferrers(const HeapGraph& graph) {
+  // Counting sort of the strong edges by target; sources come out in node
+  // order, so each node's referrers are sorted.
+  const std::size_t n = graph.node_count();
+  begin_.assign(n + 1, 0);
+  for (EdgeIndex e = 0; e < graph.edge_count(); ++e) {
+    if (graph.is_strong(e)) ++begin_[graph.edge_target(e) + 1];
+  }
+  std::partial_sum(begin_.begin(), begin_.end(), begin_.begin());
+  source_.resize(begin_[n]);
+  std::vector<EdgeIndex> fill(begin_.begin(), begin_.end() - 1);
+  for (NodeIndex node = 0; node < n; ++node) {
+    for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
+      if (graph.is_strong(e)) source_[fill[graph.edge_target(e)]++] = node;
+    }
+  }
 }
 
 }  // namespace heapscope

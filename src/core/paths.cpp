@@ -98,8 +98,9 @@ Chain make_chain(const HeapGraph& graph, const std::vector<EdgeIndex>& edges, bo
   return chain;
 }
 
-ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances& distances, NodeIndex target,
-                                    std::size_t k, std::size_t budget) {
+ChainSearchResult k_shortest_chains(const HeapGraph& graph, const StrongReferrers& referrers_of,
+                                    const RootDistances& distances, NodeIndex target, std::size_t k,
+                                    std::size_t budget) {
   ChainSearchResult result;
   if (k == 0 || !distances.reached(target)) return result;
 
@@ -145,7 +146,7 @@ ChainSearchResult k_shortest_chains(const HeapGraph& graph, const RootDistances&
       result.chains.push_back(std::move(edges));
       continue;
     }
-    const auto referrers = graph.strong_referrers(here.node);
+    const auto referrers = referrers_of.of(here.node);
     for (std::size_t r = 0; r < referrers.size(); ++r) {
       const NodeIndex source = referrers[r];
       if (r > 0 && referrers[r - 1] == source) continue;  // sorted: one pass per source

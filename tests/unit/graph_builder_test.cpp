@@ -42,9 +42,10 @@ TEST_CASE("builder resolves ids, drops dangling edges and roots, and builds both
   for (EdgeIndex e = 0; e < g.edge_count(); ++e) CHECK(g.edge_target(g.out_begin(g.edge_source(e))) <= g.node_count());
   CHECK(g.edge_source(g.out_begin(second) + 1) == second);
   // Strong referrers: the weak edge is absent.
-  const auto into_first = g.strong_referrers(first);
+  const StrongReferrers referrers(g);
+  const auto into_first = referrers.of(first);
   CHECK(std::vector<NodeIndex>(into_first.begin(), into_first.end()) == std::vector<NodeIndex>{kSuperRoot});
-  const auto into_second = g.strong_referrers(second);
+  const auto into_second = referrers.of(second);
   CHECK(std::vector<NodeIndex>(into_second.begin(), into_second.end()) == std::vector<NodeIndex>{first, second});
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("shortest chain ignores weak edges; k shortest gives both strong chain
   const NodeIndex target = g.find(4);
   CHECK(distances.depth[target] == 3);
   CHECK(edges_text(g, shortest_chain_edges(g, distances, target)) == "R/a/b/");
-  const ChainSearchResult found = k_shortest_chains(g, distances, target, 5);
+  const ChainSearchResult found = k_shortest_chains(g, StrongReferrers(g), distances, target, 5);
   REQUIRE(found.chains.size() == 2);
   CHECK(!found.truncated);
   CHECK(edges_text(g, found.chains[0]) == "R/a/b/");

@@ -6,11 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
 #include "heapscope/error.hpp"
 #include "readers/json/json_scanner.hpp"
+#include "readers/phase_clock.hpp"
 
 namespace heapscope::readers {
 namespace {
@@ -39,10 +41,16 @@ class GraphDocumentReader {
       : input_(input), warnings_(warnings), scan_(input.bytes(), input.is_mapped()) {}
 
   HeapGraph read() {
+    PhaseClock clock;
     read_top_level();
     // Every byte is parsed: the mapped pages are not needed again.
     input_.release_pages();
-    return finish();
+    const double parse_seconds = clock.lap();
+    spdlog::debug("heapscope-graph: parsed {} bytes in {:.0f} ms ({:.0f} MB/s)", input_.size(), parse_seconds * 1e3,
+                  static_cast<double>(input_.size()) / 1e6 / std::max(parse_seconds, 1e-9));
+    HeapGraph graph = finish();
+    spdlog::debug("heapscope-graph: graph built in {:.0f} ms", clock.lap() * 1e3);
+    return graph;
   }
 
  private:

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "heapscope/error.hpp"
+#include "readers/phase_clock.hpp"
 #include "readers/v8/devtools_rules.hpp"
 #include "readers/v8/v8_snapshot.hpp"
 
@@ -173,20 +174,6 @@ void add_meta(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b, st
     warnings.push_back(std::move(message));
   }
 }
-
-// Seconds since the previous lap.
-class PhaseClock {
- public:
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    return seconds;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 GraphBuilder build_from_snapshot(const InputFile& input, std::vector<std::string>& warnings) {
   // Phase timings at --verbose: the bench reads the parse speed from them.
