@@ -14,6 +14,15 @@ struct DepthFirst {
   std::vector<NodeIndex> vertex;        // number -> node
   std::vector<std::uint32_t> number;    // node -> number, kUnvisited if unreached
   std::vector<std::uint32_t> parent;    // number -> parent's number
+  // Every other strong edge between reachable nodes, as (target, source) in
+  // DFS numbers, logged as the walk meets it: the semi-dominator pass needs
+  // each node's predecessors by number, and the walk already knows both
+  // numbers, which a later pass over the edges would look up at random.
+  struct NonTreeEdge {
+    std::uint32_t target;
+    std::uint32_t source;
+  };
+  std::vector<NonTreeEdge> non_tree;
 };
 
 DepthFirst depth_first(const HeapGraph& graph) {
@@ -62,44 +71,34 @@ DepthFirst depth_first(const HeapGraph& graph) {
       const NodeIndex soon = stack[stack.size() - 2].target;
       __builtin_prefetch(&graph.edge_target_data()[out_begin[soon]]);
     }
-    if (dfs.number[top.target] == kUnvisited) visit(top.target, top.parent);
+    const std::uint32_t known = dfs.number[top.target];
+    if (known == kUnvisited) {
+      visit(top.target, top.parent);
+    } else {
+      dfs.non_tree.push_back({known, top.parent});
+    }
   }
   return dfs;
 }
 
-// The strong in-edges of reachable nodes, renumbered into DFS numbers and
-// laid out in DFS order: the semi-dominator pass then reads them
-// sequentially instead of gathering node -> number at random for every edge
-// (about twice as fast on shuffled heaps). Unreachable sources are left out:
-// they dominate nothing.
+// The non-tree predecessors of each node by DFS number (CSR), from the
+// walk's log: a counting sort, then the semi-dominator pass reads them in
+// order. A node's tree parent is not listed (the pass starts from it).
 struct PredecessorsByNumber {
   std::vector<EdgeIndex> begin;       // count + 1
   std::vector<std::uint32_t> source;  // DFS numbers
 };
 
-PredecessorsByNumber predecessors_by_number(const HeapGraph& graph, const DepthFirst& dfs) {
+PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
   const std::size_t count = dfs.vertex.size();
   PredecessorsByNumber preds;
   preds.begin.assign(count + 1, 0);
-  // Both passes walk the edge array in order (nodes by index, not by DFS
-  // number), so the only random reads are number[target], prefetched ahead.
-  constexpr EdgeIndex kAhead = 16;
-  auto for_each_reachable_edge = [&](auto&& visit) {
-    const EdgeIndex edges = graph.edge_count();
-    for (NodeIndex node = 0; node < graph.node_count(); ++node) {
-      const std::uint32_t u = dfs.number[node];
-      if (u == kUnvisited) continue;
-      for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
-        if (e + kAhead < edges) __builtin_prefetch(&dfs.number[graph.edge_target(e + kAhead)]);
-        if (graph.is_strong(e)) visit(u, dfs.number[graph.edge_target(e)]);
-      }
-    }
-  };
-  for_each_reachable_edge([&](std::uint32_t, std::uint32_t target) { ++preds.begin[target + 1]; });
+  for (const auto& edge : dfs.non_tree) ++preds.begin[edge.target + 1];
   for (std::size_t i = 0; i < count; ++i) preds.begin[i + 1] += preds.begin[i];
   preds.source.resize(preds.begin[count]);
   std::vector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
-  for_each_reachable_edge([&](std::uint32_t source, std::uint32_t target) { preds.source[fill[target]++] = source; });
+  for (const auto& edge : dfs.non_tree) preds.source[fill[edge.target]++] = edge.source;
+  std::vector<DepthFirst::NonTreeEdge>().swap(dfs.non_tree);
   return preds;
 }
 
@@ -108,6 +107,8 @@ PredecessorsByNumber predecessors_by_number(const HeapGraph& graph, const DepthF
 DominatorTree compute_dominators(const HeapGraph& graph) {
   DepthFirst dfs = depth_first(graph);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
+  std::vector<std::uint32_t>().swap(dfs.number);  // all in DFS numbers from here
+  const PredecessorsByNumber preds = predecessors_by_number(dfs);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
   // number, its ancestor (kUnvisited = not linked yet) and the label (the
@@ -141,7 +142,6 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
     return forest[v].label;
   };
 
-  const PredecessorsByNumber preds = predecessors_by_number(graph, dfs);
   // eval(v) starts at forest[v], a random read: the predecessors to come are
   // known (the array is in order), so their entries are asked for ahead.
   constexpr EdgeIndex kAhead = 12;
