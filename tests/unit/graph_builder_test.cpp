@@ -7,7 +7,7 @@
 
 using namespace heapscope;
 
-TEST_CASE("builder resolves ids, drops dangling edges and roots, and builds both CSRs") {
+TEST_CASE("builder resolves ids, drops dangling edges and roots, and builds the CSR and its reverse") {
   GraphBuilder b;
   const StringId a = b.intern("A");
   const StringId n = b.intern("next");

@@ -224,14 +224,7 @@ bool Scanner::consume_null() {
   return false;
 }
 
-bool Scanner::begin_object(std::string_view what) {
-  expect('{', what);
-  if (peek(what) == '}') {
-    ++p_;
-    return false;
-  }
-  return true;
-}
+bool Scanner::begin_object(std::string_view what) { return open('{', '}', what); }
 
 std::string_view Scanner::read_key(std::string& scratch, std::string_view what) {
   const std::string_view key = read_string_view(scratch, what);
@@ -239,18 +232,7 @@ std::string_view Scanner::read_key(std::string& scratch, std::string_view what) 
   return key;
 }
 
-bool Scanner::next_member(std::string_view what) {
-  const char c = peek(what);
-  if (c == ',') {
-    ++p_;
-    return true;
-  }
-  if (c == '}') {
-    ++p_;
-    return false;
-  }
-  fail("expected ',' or '}' in " + quoted(what));
-}
+bool Scanner::next_member(std::string_view what) { return separator('}', what); }
 
 void Scanner::skip_value(std::string_view what) {
   // Iterative: a stack of the closing brackets still expected.
@@ -308,9 +290,11 @@ void Scanner::skip_value(std::string_view what) {
   }
 }
 
-bool Scanner::begin_array(std::string_view what) {
-  expect('[', what);
-  if (peek(what) == ']') {
+bool Scanner::begin_array(std::string_view what) { return open('[', ']', what); }
+
+bool Scanner::open(char opener, char closer, std::string_view what) {
+  expect(opener, what);
+  if (peek(what) == closer) {
     ++p_;
     return false;
   }
@@ -337,18 +321,20 @@ std::uint64_t Scanner::read_uint_slow(std::string_view what) {
   return value;
 }
 
-bool Scanner::next_slow(std::string_view what) {
+bool Scanner::next_slow(std::string_view what) { return separator(']', what); }
+
+bool Scanner::separator(char closer, std::string_view what) {
   const char c = peek(what);
   if (c == ',') {
     ++p_;
     return true;
   }
-  if (c == ']') {
+  if (c == closer) {
     ++p_;
     return false;
   }
   if (c == '.' || c == 'e' || c == 'E') fail("expected an unsigned integer, not a fraction, in " + quoted(what));
-  fail("expected ',' or ']' in " + quoted(what));
+  fail("expected ',' or '" + std::string(1, closer) + "' in " + quoted(what));
 }
 
 }  // namespace heapscope::readers::json

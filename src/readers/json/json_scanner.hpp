@@ -148,6 +148,10 @@ class Scanner {
 
   std::uint64_t read_uint_slow(std::string_view what);
   bool next_slow(std::string_view what);
+  // '{' or '[' and whether the container has elements.
+  bool open(char opener, char closer, std::string_view what);
+  // ',' (true) or the container's closer (false) after an element.
+  bool separator(char closer, std::string_view what);
   void release_pages();
   [[noreturn]] void fail_eof(std::string_view what) const;
 
