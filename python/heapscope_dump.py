@@ -515,6 +515,9 @@ def _write_graph(out, tracked_holder):
     out.write('{"format":"heapscope-graph","version":%d,"meta":%s,\n"nodes":[\n' % (FORMAT_VERSION, json.dumps({
         "producer": PRODUCER, "pid": os.getpid(), "python": sys.version.split()[0],
         "implementation": sys.implementation.name,
+        # Reference counting frees all but cycles, and objects held by
+        # counts the dump cannot explain are rooted: the rest is cycles.
+        "unreachable_means": "cyclic-garbage",
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})))
 
     roots = [(module, "module " + name, "module") for name, module in list(sys.modules.items())

@@ -38,6 +38,10 @@ std::vector<RetainerRow> top_retainers(const GraphAnalysis& analysis, std::size_
 std::vector<TypeRow> type_table(const GraphAnalysis& analysis);
 std::vector<SuspectRow> leak_suspects(const GraphAnalysis& analysis, const AnalyzeOptions& options);
 LeakedSection leaked_objects(const GraphAnalysis& analysis, const AnalyzeOptions& options);
+// Roots of kind "external": reference-count leak suspects.
+ExternalSection external_roots(const GraphAnalysis& analysis, const AnalyzeOptions& options);
+// The graph's `unreachable_means` meta ("cyclic-garbage", "leaked"), else "unknown".
+std::string unreachable_meaning(const HeapGraph& graph);
 
 AnalyzeReport analyze_graph(const GraphAnalysis& analysis, const AnalyzeOptions& options,
                             const std::string& path, const std::string& format);

@@ -91,6 +91,11 @@ struct LeakGroup {
 };
 
 struct LeakedSection {
+  // What being unreachable means for this producer, from the graph's
+  // `unreachable_means` meta: "cyclic-garbage" (a reference-counting runtime:
+  // only reference cycles outlive their last reference), "leaked" (a native
+  // heap: allocations nothing points at), or "unknown".
+  std::string meaning = "unknown";
   std::uint64_t objects = 0;
   std::uint64_t size = 0;
   std::uint64_t unreferenced_objects = 0;
@@ -99,12 +104,30 @@ struct LeakedSection {
   std::vector<ObjectView> heads;  // unreferenced unreachable objects, biggest subtree first
 };
 
+// Roots of kind "external": objects whose reference count exceeds the
+// references found to them in the heap, and that nothing else reaches (held
+// by C code, or a leaked count: reference-count leak suspects).
+struct ExternalRoot {
+  ObjectView object;  // retained_size: what the root alone keeps alive
+  std::string root_name;  // "external (1 unseen reference) __main__.Leaked"
+};
+
+struct ExternalSection {
+  bool checked = false;  // the producer compares reference counts (a refcounting runtime)
+  std::uint64_t objects = 0;
+  std::uint64_t retained_size = 0;  // what they keep alive together
+  std::vector<AccumulatedType> groups;  // by type, biggest retained first (`top`)
+  std::uint64_t groups_total = 0;
+  std::vector<ExternalRoot> biggest;  // biggest retained first (`leaked_heads`)
+};
+
 struct AnalyzeReport {
   Summary summary;
   std::vector<RetainerRow> top_retainers;
   std::vector<TypeRow> types;        // the biggest `top` types
   std::uint64_t types_total = 0;     // how many types there are in all
   std::vector<SuspectRow> suspects;
+  ExternalSection external;
   LeakedSection leaked;
   double suspect_threshold = 0.10;
   std::vector<std::string> warnings;

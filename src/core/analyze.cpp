@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <span>
+#include <unordered_map>
 
 #include "heapscope/units.hpp"
 
@@ -121,25 +123,28 @@ std::vector<TypeRow> type_table(const GraphAnalysis& a) {
 
 namespace {
 
-std::vector<AccumulatedType> accumulated_under(const GraphAnalysis& a, NodeIndex point, std::size_t limit) {
+// Nodes grouped by type: count and retained size, biggest retained first.
+// The whole list: callers cut it to what they show.
+std::vector<AccumulatedType> group_by_type(const GraphAnalysis& a, std::span<const NodeIndex> nodes) {
   std::vector<AccumulatedType> groups;
-  std::vector<std::pair<StringId, std::size_t>> slot;  // type -> index in groups (few types: linear)
-  for (const NodeIndex child : a.children.of(point)) {
-    const StringId type = a.graph.type(child);
-    auto it = std::find_if(slot.begin(), slot.end(), [type](const auto& p) { return p.first == type; });
-    if (it == slot.end()) {
-      slot.emplace_back(type, groups.size());
-      groups.push_back({std::string(a.graph.text(type)), 0, 0});
-      it = slot.end() - 1;
-    }
+  std::unordered_map<StringId, std::size_t> slot;  // type -> index in groups
+  for (const NodeIndex node : nodes) {
+    const StringId type = a.graph.type(node);
+    const auto [it, added] = slot.try_emplace(type, groups.size());
+    if (added) groups.push_back({std::string(a.graph.text(type)), 0, 0});
     ++groups[it->second].count;
-    groups[it->second].retained_size += a.tree.retained[child];
+    groups[it->second].retained_size += a.tree.retained[node];
   }
   std::sort(groups.begin(), groups.end(), [](const AccumulatedType& x, const AccumulatedType& y) {
     if (x.retained_size != y.retained_size) return x.retained_size > y.retained_size;
     if (x.count != y.count) return x.count > y.count;
     return x.type < y.type;
   });
+  return groups;
+}
+
+std::vector<AccumulatedType> accumulated_under(const GraphAnalysis& a, NodeIndex point, std::size_t limit) {
+  std::vector<AccumulatedType> groups = group_by_type(a, a.children.of(point));
   if (groups.size() > limit) groups.resize(limit);
   return groups;
 }
@@ -312,6 +317,45 @@ LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& optio
   return section;
 }
 
+ExternalSection external_roots(const GraphAnalysis& a, const AnalyzeOptions& options) {
+  const HeapGraph& g = a.graph;
+  ExternalSection section;
+  section.checked = unreachable_meaning(g) == "cyclic-garbage";
+  const StringId external = g.strings().find("external");
+  if (external == kNoString) return section;
+  std::vector<NodeIndex> nodes;
+  std::vector<StringId> names;  // root name per node
+  std::vector<bool> seen(g.node_count(), false);  // an object may be named by several roots
+  for (const RootInfo& root : g.roots()) {
+    if (root.kind != external || seen[root.node]) continue;
+    seen[root.node] = true;
+    nodes.push_back(root.node);
+    names.push_back(root.name);
+  }
+  // Roots hang directly under the virtual super-root, so their dominated
+  // subtrees are disjoint: the sum is what they keep alive together.
+  for (const NodeIndex n : nodes) section.retained_size += a.tree.retained[n];
+  section.objects = nodes.size();
+  section.groups = group_by_type(a, nodes);
+  section.groups_total = section.groups.size();
+  if (section.groups.size() > options.top) section.groups.resize(options.top);
+  std::vector<std::size_t> order(nodes.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::size_t listed = std::min(options.leaked_heads, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(listed), order.end(),
+                    [&](std::size_t x, std::size_t y) { return by_retained(a)(nodes[x], nodes[y]); });
+  for (std::size_t i = 0; i < listed; ++i) {
+    section.biggest.push_back({a.view(nodes[order[i]]), std::string(g.text(names[order[i]]))});
+  }
+  return section;
+}
+
+std::string unreachable_meaning(const HeapGraph& graph) {
+  const auto it = graph.meta().find("unreachable_means");
+  if (it == graph.meta().end() || (it->second != "cyclic-garbage" && it->second != "leaked")) return "unknown";
+  return it->second;
+}
+
 AnalyzeReport analyze_graph(const GraphAnalysis& a, const AnalyzeOptions& options, const std::string& path,
                             const std::string& format) {
   AnalyzeReport report;
@@ -321,7 +365,9 @@ AnalyzeReport analyze_graph(const GraphAnalysis& a, const AnalyzeOptions& option
   report.types_total = report.types.size();
   if (report.types.size() > options.top) report.types.resize(options.top);
   report.suspects = leak_suspects(a, options);
+  report.external = external_roots(a, options);
   report.leaked = leaked_objects(a, options);
+  report.leaked.meaning = unreachable_meaning(a.graph);
   report.leaked.groups_total = report.leaked.groups.size();
   if (report.leaked.groups.size() > options.top) report.leaked.groups.resize(options.top);
   report.suspect_threshold = options.suspect_threshold;

@@ -40,8 +40,18 @@ void write_types_text(const AnalyzeReport& report, std::ostream& out) {
   }
 }
 
+// The heading says what unreachable means for the producer.
+const char* leaked_heading(const std::string& meaning) {
+  if (meaning == "cyclic-garbage") {
+    return "Cyclic garbage (reference cycles no root reaches: alive only until the gc collects them, "
+           "if it runs)";
+  }
+  if (meaning == "leaked") return "Leaked allocations (in use, and nothing alive points at them)";
+  return "Unreachable objects (no root reaches them: garbage awaiting collection, or leaked)";
+}
+
 void write_leaked_text(const LeakedSection& leaked, std::ostream& out) {
-  out << "\nUnreachable objects (no root reaches them: garbage awaiting collection, or leaked)\n";
+  out << "\n" << leaked_heading(leaked.meaning) << "\n";
   if (leaked.objects == 0) {
     out << "  none\n";
     return;
@@ -62,6 +72,53 @@ void write_leaked_text(const LeakedSection& leaked, std::ostream& out) {
   }
 }
 
+// Shown for producers that check reference counts, and for any graph that
+// has external roots.
+void write_external_text(const ExternalSection& external, std::ostream& out) {
+  if (!external.checked && external.objects == 0) return;
+  out << "\nReference-count leak suspects (reference count above the references found, no other root: held "
+         "by C code, or a leaked count)\n";
+  if (external.objects == 0) {
+    out << "  none\n";
+    return;
+  }
+  out << "  " << with_thousands(external.objects) << " objects, keeping " << human_size(external.retained_size)
+      << " alive\n";
+  for (const AccumulatedType& group : external.groups) {
+    out << "    " << with_thousands(group.count) << " x `" << group.type << "`, " << human_size(group.retained_size)
+        << "\n";
+  }
+  if (external.groups_total > external.groups.size()) {
+    out << "    ... " << with_thousands(external.groups_total - external.groups.size()) << " more types\n";
+  }
+  out << "  biggest first (size = what each keeps alive):\n";
+  for (const ExternalRoot& root : external.biggest) {
+    out << "    " << object_text(root.object) << ", " << human_size(root.object.retained_size) << ": "
+        << root.root_name << "\n";
+  }
+}
+
+Json external_json(const ExternalSection& external) {
+  Json groups = Json::array();
+  for (const AccumulatedType& g : external.groups) {
+    groups.push_back({{"type", g.type}, {"count", g.count}, {"retained_size", g.retained_size}});
+  }
+  Json biggest = Json::array();
+  for (const ExternalRoot& root : external.biggest) {
+    Json r = to_json(root.object);
+    r["root_name"] = root.root_name;
+    biggest.push_back(std::move(r));
+  }
+  Json j;
+  j["checked"] = external.checked;
+  j["objects"] = external.objects;
+  j["retained_size"] = external.retained_size;
+  j["groups_total"] = external.groups_total;
+  j["groups"] = std::move(groups);
+  j["biggest"] = std::move(biggest);
+  return j;
+}
+
 Json leaked_json(const LeakedSection& leaked) {
   Json groups = Json::array();
   for (const LeakGroup& g : leaked.groups) {
@@ -73,6 +130,7 @@ Json leaked_json(const LeakedSection& leaked) {
   Json heads = Json::array();
   for (const ObjectView& head : leaked.heads) heads.push_back(to_json(head));
   Json j;
+  j["meaning"] = leaked.meaning;
   j["objects"] = leaked.objects;
   j["size"] = leaked.size;
   j["unreferenced_objects"] = leaked.unreferenced_objects;
@@ -89,6 +147,7 @@ void write_analyze_text(const AnalyzeReport& report, std::ostream& out) {
   write_retainers_text(report, out);
   write_types_text(report, out);
   write_suspects_text(report.suspects, report.suspect_threshold, out);
+  write_external_text(report.external, out);
   write_leaked_text(report.leaked, out);
 }
 
@@ -116,6 +175,7 @@ void write_analyze_json(const AnalyzeReport& report, std::ostream& out) {
   Json suspects = Json::array();
   for (const SuspectRow& row : report.suspects) suspects.push_back(to_json(row));
   j["suspects"] = std::move(suspects);
+  j["refcount_leak_suspects"] = external_json(report.external);
   j["leaked"] = leaked_json(report.leaked);
   j["warnings"] = report.warnings;
   write_json(j, out);

@@ -95,6 +95,9 @@ void check_leaky_c(const core_test::TakenCore& taken) {
   check_planted(g, a, taken.planted);
 
   const AnalyzeReport report = analyze_graph(a, AnalyzeOptions{}, taken.core, snap.format);
+  CHECK(report.leaked.meaning == "leaked");  // malloc has no collector
+  CHECK(report.external.objects == 0);
+  CHECK_FALSE(report.external.checked);
   CHECK(report.leaked.objects == count_kind(taken.planted, "leaked"));
   CHECK(report.leaked.size == bytes_of(taken.planted, "leaked"));
   CHECK(report.summary.unreachable_objects == count_kind(taken.planted, "leaked"));

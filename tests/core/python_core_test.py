@@ -56,6 +56,16 @@ def analyze(path):
     return json.loads(out) if code == 0 else None
 
 
+def check_refcount_section(report, what):
+    section = report["refcount_leak_suspects"]
+    check(section["checked"], "%s: reference counts were checked" % what)
+    suspects = {g["type"]: g["count"] for g in section["groups"]}
+    check_equal(suspects.get("__main__.Leaked"), N // 4, "%s: Leaked objects among refcount leak suspects" % what)
+    check(not suspects.get("__main__.Session") and not suspects.get("__main__.Orphan"),
+          "%s: no Session or Orphan is a refcount leak suspect: %s" % (what, suspects))
+    check_equal(section["groups_total"], len(section["groups"]), "%s: every suspect type listed" % what)
+
+
 def chain_edges(suspect):
     return [step["edge"] for step in suspect["chain"]["steps"]]
 
@@ -76,7 +86,17 @@ for core_filter in ("0x33", "0x37"):
     check(not garbage.get("__main__.Session") and not garbage.get("__main__.Leaked"),
           "%s: no Session or Leaked is garbage: %s" % (what, garbage))
 
-    # Reference-count leaks: every Leaked is an external root with one unseen reference.
+    check_equal(report["leaked"]["meaning"], "cyclic-garbage", "%s: unreachable means cyclic garbage" % what)
+
+    # Reference-count leaks: the report's section holds exactly the Leaked
+    # objects planted, and no Session or Orphan.
+    check_refcount_section(report, what)
+    code, text, _ = run("analyze", core)
+    for heading in ("Reference-count leak suspects", "Cyclic garbage"):
+        check(("\n%s (" % heading) in text, "%s: text report has the %r section" % (what, heading))
+    check(" x `__main__.Leaked`" in text.split("Reference-count leak suspects")[-1].split("Cyclic garbage")[0],
+          "%s: Leaked listed under reference-count leak suspects" % what)
+    # Every Leaked is an external root with one unseen reference.
     code, out, _ = run("info", core, "--format", "json")
     info = json.loads(out)
     check_equal(info["meta"].get("python.version", "")[:4], "3.%d" % minor, "%s: version found" % what)
@@ -108,6 +128,11 @@ for core_filter in ("0x33", "0x37"):
         check_equal(live_top["accumulated"][0]["type"], top["accumulated"][0]["type"],
                     "%s: same top suspect type as the dumper" % what)
         check_equal(chain_edges(live_top), chain_edges(top), "%s: same chain as the dumper" % what)
+        # The dumper finds the same planted leaks, and says the same about them.
+        check_refcount_section(live, what + ", dumper")
+        check_equal(live["leaked"]["meaning"], "cyclic-garbage", "%s, dumper: unreachable means" % what)
+        live_garbage = {g["type"]: g["count"] for g in live["leaked"]["groups"]}
+        check_equal(live_garbage.get("__main__.Orphan"), N, "%s, dumper: Orphan objects in cyclic garbage" % what)
     print("%s: %d objects, %d suspects, %d garbage groups" % (
         what, report["summary"]["objects"], len(report["suspects"]), len(report["leaked"]["groups"])))
 

@@ -139,3 +139,55 @@ TEST_CASE("dominator rows: retained descending then id; idom 0 under the super-r
   CHECK(rows[2].id == 2);
   CHECK(rows[1].retained_size == 1);
 }
+
+TEST_CASE("external roots: grouped by type, what each keeps alive, biggest first; meaning from meta") {
+  // 1 is a module root; 2 and 4 are external roots (4 keeps 5); 6 is an
+  // unreachable cycle with 7.
+  GraphBuilder b;
+  const StringId leaked = b.intern("Leaked"), other = b.intern("T");
+  b.add_node(1, other, 1);
+  b.add_node(2, leaked, 10);
+  b.add_node(4, leaked, 20);
+  b.add_edge(5);
+  b.add_node(5, other, 7);
+  b.add_node(6, other, 3);
+  b.add_edge(7);
+  b.add_node(7, other, 3);
+  b.add_edge(6);
+  b.add_root(1, b.intern("module m"), b.intern("module"));
+  b.add_root(2, b.intern("external (1 unseen reference) Leaked"), b.intern("external"));
+  b.add_root(4, b.intern("external (2 unseen references) Leaked"), b.intern("external"));
+  b.set_meta("unreachable_means", "cyclic-garbage");
+  const HeapGraph graph = std::move(b).build();
+  const GraphAnalysis analysis(graph);
+  AnalyzeOptions options;
+  options.leaked_heads = 1;
+  const AnalyzeReport report = analyze_graph(analysis, options, "x.json", "heapscope-graph");
+  const ExternalSection& external = report.external;
+  CHECK(external.checked);
+  CHECK(external.objects == 2);
+  CHECK(external.retained_size == 37);
+  REQUIRE(external.groups.size() == 1);
+  CHECK(external.groups[0].type == "Leaked");
+  CHECK(external.groups[0].count == 2);
+  CHECK(external.groups[0].retained_size == 37);
+  REQUIRE(external.biggest.size() == 1);  // leaked_heads
+  CHECK(external.biggest[0].object.id == 4);
+  CHECK(external.biggest[0].object.retained_size == 27);
+  CHECK(external.biggest[0].root_name == "external (2 unseen references) Leaked");
+  CHECK(report.leaked.meaning == "cyclic-garbage");
+  CHECK(report.leaked.objects == 2);
+}
+
+TEST_CASE("without external roots or a known meaning: an empty, unchecked section and unknown") {
+  GraphBuilder b;
+  b.add_node(1, b.intern("T"), 1);
+  b.add_root(1);
+  b.set_meta("unreachable_means", "something else");
+  const HeapGraph graph = std::move(b).build();
+  const GraphAnalysis analysis(graph);
+  const AnalyzeReport report = analyze_graph(analysis, AnalyzeOptions{}, "x.json", "heapscope-graph");
+  CHECK_FALSE(report.external.checked);
+  CHECK(report.external.objects == 0);
+  CHECK(report.leaked.meaning == "unknown");
+}

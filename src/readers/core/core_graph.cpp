@@ -159,6 +159,8 @@ namespace {
 void set_core_meta(GraphBuilder& builder, const CoreImage& image, const MallocHeap& heap) {
   const ElfCore& core = image.core();
   builder.set_meta("producer", "core (ELF, x86-64, glibc malloc)");
+  // malloc has no collector: an in-use chunk nothing alive points at is lost.
+  builder.set_meta("unreachable_means", "leaked");
   if (core.pid) builder.set_meta("pid", std::to_string(core.pid));
   if (!core.command.empty()) builder.set_meta("command", core.command);
   if (!core.args.empty()) builder.set_meta("args", core.args);

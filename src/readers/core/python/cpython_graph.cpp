@@ -683,6 +683,8 @@ class Walker {
     b.set_meta("python.frames", std::to_string(stats_.frames));
     b.set_meta("python.refcount_leak_suspects", std::to_string(stats_.external_roots));
     b.set_meta("python.immortal_roots", std::to_string(stats_.immortal_roots));
+    // Reference counting frees everything but cycles; the rest is rooted.
+    b.set_meta("unreachable_means", "cyclic-garbage");
     release_walk();  // the builder has it all now: free it before build() doubles the peak
     return std::move(b).build();
   }
