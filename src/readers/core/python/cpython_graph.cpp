@@ -58,6 +58,7 @@ class Walker {
 
   HeapGraph run(std::vector<std::string>& warnings) {
     collect_gc_objects(warnings);
+    collect_static_type_dicts(warnings);
     add_named_roots(warnings);
     // The walk: objects are appended as they are found, so this loop also
     // reaches everything the first objects reference.
@@ -368,7 +369,11 @@ class Walker {
   }
 
   void type_edges(std::uint64_t p, const TypeInfo& info, std::vector<PendingEdge>& edges) {
-    const std::uint64_t dict = word(p + l_.tp_dict);
+    std::uint64_t dict = word(p + l_.tp_dict);
+    if (const auto state = static_type_state_.find(p); state != static_type_state_.end()) {
+      if (dict == 0) dict = state->second.first;
+      edges.push_back({state->second.second, builder_strings_.intern("__subclasses__")});
+    }
     edges.push_back({dict, dict_name_});
     edges.push_back({word(p + 0x158), builder_strings_.intern("__mro__")});
     edges.push_back({word(p + 0x150), builder_strings_.intern("__bases__")});
@@ -538,6 +543,37 @@ class Walker {
                        "(the interpreter layout does not match this build)",
                        std::nullopt, "", "elf-core");
     }
+  }
+
+  // 3.12+: the interpreter's table of static builtin types (int, str, ...)
+  // and their dicts, which the type objects do not point at. Without it the
+  // dicts' counts look unexplained: C-held "reference-count leak suspects".
+  void collect_static_type_dicts(std::vector<std::string>& warnings) {
+    if (l_.interp_static_types == 0) return;
+    const std::uint64_t table = rt_.interp + l_.interp_static_types;
+    const std::uint64_t count = word(table);
+    constexpr std::uint64_t kMaxStaticTypes = 200;  // _Py_MAX_STATIC_BUILTIN_TYPES
+    if (count > kMaxStaticTypes) {
+      warnings.push_back("CPython " + rt_.version + ": the static type table at " + hex(table) + " claims " +
+                         std::to_string(count) + " types; not read (their dicts may show as reference-count leak suspects)");
+      return;
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::uint64_t entry = table + 8 + i * l_.static_type_state_size;
+      const std::uint64_t type = word(entry), dict = word(entry + l_.static_type_state_dict);
+      const std::uint64_t metatype = word(type + 8);
+      const bool is_type = type != 0 && (metatype == rt_.type_type || word(metatype + 8) == rt_.type_type);
+      if (!is_type || object_index(type) < 0 || (dict != 0 && !is_dict(dict))) {
+        warnings.push_back("CPython " + rt_.version + ": static type table entry " + std::to_string(i) + " at " +
+                           hex(entry) + " does not check out; the rest of the table is not read");
+        return;
+      }
+      static_type_state_[type] = {dict, word(entry + l_.static_type_state_subclasses)};
+    }
+  }
+
+  bool is_dict(std::uint64_t p) {
+    return valid_object(p) && type_info(word(p + 8)).layout == Layout::Dict;
   }
 
   // ---- roots -----------------------------------------------------------------
@@ -718,6 +754,8 @@ class Walker {
   StringId class_name_ = builder_strings_.intern("__class__");
   StringId cell_contents_ = builder_strings_.intern("cell_contents");
   std::unordered_map<std::uint64_t, TypeInfo> types_;
+  // static builtin type -> (its dict, its subclasses), from the interpreter (3.12+)
+  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> static_type_state_;
   std::unordered_map<std::uint64_t, StringId> key_labels_, attribute_labels_;
   std::vector<StringId> index_labels_;
   std::uint64_t str_type_ = 0;

@@ -68,6 +68,10 @@ CpythonLayout layout_312() {
   l.ascii_data = 40;
   l.compact_data = 56;
   l.dict_values_items = 0;
+  l.interp_static_types = 0x5b3c0;  // types.num_builtins_initialized, then builtins[200]
+  l.static_type_state_size = 40;
+  l.static_type_state_dict = 16;
+  l.static_type_state_subclasses = 24;
   l.immortal_refcounts = true;
   return l;
 }
@@ -123,6 +127,12 @@ CpythonLayout layout_313(const CoreImage& image, std::uint64_t runtime, std::str
   l.ascii_data = w[kAsciiSize];
   l.compact_data = w[kAsciiSize] + 16;
   l.dict_values_items = 8;
+  // Not in the debug offsets: 3.13.0's DWARF (types.builtins.num_initialized,
+  // then initialized[200]); checked entry by entry on the core.
+  l.interp_static_types = 0x2cab0;
+  l.static_type_state_size = 48;
+  l.static_type_state_dict = 24;
+  l.static_type_state_subclasses = 32;
   l.immortal_refcounts = true;
   return l;
 }

@@ -46,6 +46,11 @@ struct CpythonLayout {
   std::uint64_t ascii_data = 0, compact_data = 0;
   // Instance attributes (see cpython_objects.cpp, "instance attributes").
   std::uint64_t dict_values_items = 0;  // offset of values[] in PyDictValues: 0, or 8 on 3.13
+  // 3.12+: static builtin types keep their dict (and subclasses) in the
+  // interpreter, in a table of per-type states after a count word, not in
+  // the type object. 0 when the type object has them (3.11).
+  std::uint64_t interp_static_types = 0;  // the count word; entries follow it
+  std::uint64_t static_type_state_size = 0, static_type_state_dict = 0, static_type_state_subclasses = 0;
   // Reference counts: 3.12+ keep immortal objects at a 32-bit count of ~0.
   bool immortal_refcounts = false;
 };
