@@ -230,6 +230,10 @@ class _Dumper(object):
             names.setdefault(id(obj.__func__), "__func__")
         elif cls is types.FrameType:
             return self.frame_edges(obj, referents)
+        elif cls is types.CodeType:
+            # Code objects have no tp_traverse: the gc lists none of their
+            # references, and their constants would look held from outside.
+            return _code_edges(obj)
         else:
             info = self.info(cls)
             for slot, descriptor in info.slot_names:
@@ -458,6 +462,25 @@ def _leaf_label(obj, cls):
         return None
     text = repr(obj)
     return text if len(text) <= 40 else None
+
+
+# Fields a code object stores. Others (co_varnames, co_code on 3.11+) are
+# built on each access: a new object, not a reference.
+# (co_varnames and co_code are cached on first access on 3.11+: reading
+# them would change the heap.) co_lnotab is stored before 3.10 only, and
+# deprecated after.
+_CODE_FIELDS = ("co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
+                "co_exceptiontable") + (("co_lnotab",) if sys.version_info < (3, 10) else ())
+
+
+def _code_edges(code):
+    result = []
+    for field in _CODE_FIELDS:
+        value = getattr(code, field, None)
+        # A computed field gives another object each time: not stored.
+        if value is not None and value is getattr(code, field, None):
+            result.append((value, field, False))
+    return result
 
 
 def _label(obj, cls):

@@ -9,7 +9,7 @@ import heapscope_dump
 
 class Job:
     def __init__(self, i):
-        self.data = bytearray(128)
+        self.data = bytearray(256)
 
 
 QUEUE = [Job(i) for i in range(2500)]
