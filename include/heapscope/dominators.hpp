@@ -11,13 +11,13 @@ namespace heapscope {
 struct DominatorTree {
   // Per node: its immediate dominator; kSuperRoot for the super-root itself;
   // kNoNode for nodes no root reaches.
-  std::vector<NodeIndex> idom;
+  BigVector<NodeIndex> idom;
   // Per node: shallow size of everything it dominates, itself included; 0
   // for unreachable nodes.
-  std::vector<std::uint64_t> retained;
+  BigVector<std::uint64_t> retained;
   // Reachable nodes in DFS preorder; preorder[0] is the super-root. In this
   // order every node comes after its immediate dominator.
-  std::vector<NodeIndex> preorder;
+  BigVector<NodeIndex> preorder;
 
   bool reachable(NodeIndex n) const { return idom[n] != kNoNode; }
   std::size_t reachable_count() const { return preorder.size(); }  // with the super-root
@@ -29,8 +29,8 @@ DominatorTree compute_dominators(const HeapGraph& graph);
 
 // Children lists of the dominator tree, as CSR (for top-down walks).
 struct DominatorChildren {
-  std::vector<std::uint64_t> begin;  // node_count + 1
-  std::vector<NodeIndex> child;
+  BigVector<std::uint64_t> begin;  // node_count + 1
+  BigVector<NodeIndex> child;
   std::span<const NodeIndex> of(NodeIndex n) const {
     return {child.data() + begin[n], child.data() + begin[n + 1]};
   }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "heapscope/big_vector.hpp"
 #include "heapscope/string_table.hpp"
 
 namespace heapscope {
@@ -99,7 +100,7 @@ class HeapGraph {
   // The node with this object id, kNoNode if none.
   NodeIndex find(std::uint64_t object_id) const;
   // Object nodes sorted by object id (for merge joins between snapshots).
-  const std::vector<NodeIndex>& nodes_by_id() const { return nodes_by_id_; }
+  const BigVector<NodeIndex>& nodes_by_id() const { return nodes_by_id_; }
 
   std::uint64_t dropped_dangling_edges() const { return dropped_dangling_edges_; }
   std::uint64_t dropped_dangling_roots() const { return dropped_dangling_roots_; }
@@ -109,16 +110,16 @@ class HeapGraph {
 
  private:
   friend class GraphBuilder;
-  std::vector<std::uint64_t> object_id_;
-  std::vector<std::uint64_t> shallow_size_;
-  std::vector<StringId> type_;
-  std::vector<StringId> name_;
-  std::vector<StringId> alloc_site_;  // empty, or one per node
-  std::vector<EdgeIndex> out_begin_;  // node_count + 1
-  std::vector<NodeIndex> edge_target_;
-  std::vector<std::uint32_t> edge_label_;
-  std::vector<std::uint8_t> edge_kind_;
-  std::vector<NodeIndex> nodes_by_id_;
+  BigVector<std::uint64_t> object_id_;
+  BigVector<std::uint64_t> shallow_size_;
+  BigVector<StringId> type_;
+  BigVector<StringId> name_;
+  BigVector<StringId> alloc_site_;  // empty, or one per node
+  BigVector<EdgeIndex> out_begin_;  // node_count + 1
+  BigVector<NodeIndex> edge_target_;
+  BigVector<std::uint32_t> edge_label_;
+  BigVector<std::uint8_t> edge_kind_;
+  BigVector<NodeIndex> nodes_by_id_;
   std::vector<RootInfo> roots_;
   StringTable strings_;
   std::uint64_t dropped_dangling_edges_ = 0;
@@ -138,8 +139,8 @@ class StrongReferrers {
   }
 
  private:
-  std::vector<EdgeIndex> begin_;  // node_count + 1
-  std::vector<NodeIndex> source_;
+  BigVector<EdgeIndex> begin_;  // node_count + 1
+  BigVector<NodeIndex> source_;
 };
 
 // How readers name edge targets and roots.
@@ -184,15 +185,15 @@ class GraphBuilder {
   };
   TargetNaming naming_;
   StringTable strings_;
-  std::vector<std::uint64_t> object_id_;
-  std::vector<std::uint64_t> shallow_size_;
-  std::vector<StringId> type_;
-  std::vector<StringId> name_;
-  std::vector<StringId> alloc_site_;
-  std::vector<EdgeIndex> out_begin_;   // per added node: index of its first edge
-  std::vector<std::uint64_t> edge_to_;  // ids or ordinals, resolved at build
-  std::vector<std::uint32_t> edge_label_;
-  std::vector<std::uint8_t> edge_kind_;
+  BigVector<std::uint64_t> object_id_;
+  BigVector<std::uint64_t> shallow_size_;
+  BigVector<StringId> type_;
+  BigVector<StringId> name_;
+  BigVector<StringId> alloc_site_;
+  BigVector<EdgeIndex> out_begin_;   // per added node: index of its first edge
+  BigVector<std::uint64_t> edge_to_;  // ids or ordinals, resolved at build
+  BigVector<std::uint32_t> edge_label_;
+  BigVector<std::uint8_t> edge_kind_;
   std::vector<PendingRoot> roots_;
   std::map<std::string, std::string> meta_;
 };

@@ -14,8 +14,8 @@ inline constexpr EdgeIndex kNoEdge = ~EdgeIndex{0};
 inline constexpr std::uint32_t kUnreached = 0xFFFFFFFFu;
 
 struct RootDistances {
-  std::vector<EdgeIndex> parent_edge;  // per node: the BFS tree edge into it, kNoEdge if none
-  std::vector<std::uint32_t> depth;    // per node: edges from the super-root, kUnreached
+  BigVector<EdgeIndex> parent_edge;  // per node: the BFS tree edge into it, kNoEdge if none
+  BigVector<std::uint32_t> depth;    // per node: edges from the super-root, kUnreached
   bool reached(NodeIndex n) const { return depth[n] != kUnreached; }
 };
 

@@ -11,9 +11,9 @@ constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu;
 // (vertex by number), the number of each node, and each number's DFS parent
 // (as a number).
 struct DepthFirst {
-  std::vector<NodeIndex> vertex;        // number -> node
-  std::vector<std::uint32_t> number;    // node -> number, kUnvisited if unreached
-  std::vector<std::uint32_t> parent;    // number -> parent's number
+  BigVector<NodeIndex> vertex;        // number -> node
+  BigVector<std::uint32_t> number;    // node -> number, kUnvisited if unreached
+  BigVector<std::uint32_t> parent;    // number -> parent's number
   // Every other strong edge between reachable nodes, as (target, source) in
   // DFS numbers, logged as the walk meets it: the semi-dominator pass needs
   // each node's predecessors by number, and the walk already knows both
@@ -22,7 +22,7 @@ struct DepthFirst {
     std::uint32_t target;
     std::uint32_t source;
   };
-  std::vector<NonTreeEdge> non_tree;
+  BigVector<NonTreeEdge> non_tree;
 };
 
 DepthFirst depth_first(const HeapGraph& graph) {
@@ -45,7 +45,7 @@ DepthFirst depth_first(const HeapGraph& graph) {
     NodeIndex target;
     std::uint32_t parent;
   };
-  std::vector<Pending> stack;
+  BigVector<Pending> stack;
   const EdgeIndex* const out_begin = graph.out_begin_data();
   auto visit = [&](NodeIndex node, std::uint32_t parent) {
     const auto number = static_cast<std::uint32_t>(dfs.vertex.size());
@@ -85,8 +85,8 @@ DepthFirst depth_first(const HeapGraph& graph) {
 // walk's log: a counting sort, then the semi-dominator pass reads them in
 // order. A node's tree parent is not listed (the pass starts from it).
 struct PredecessorsByNumber {
-  std::vector<EdgeIndex> begin;       // count + 1
-  std::vector<std::uint32_t> source;  // DFS numbers
+  BigVector<EdgeIndex> begin;       // count + 1
+  BigVector<std::uint32_t> source;  // DFS numbers
 };
 
 PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
@@ -96,9 +96,9 @@ PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
   for (const auto& edge : dfs.non_tree) ++preds.begin[edge.target + 1];
   for (std::size_t i = 0; i < count; ++i) preds.begin[i + 1] += preds.begin[i];
   preds.source.resize(preds.begin[count]);
-  std::vector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
+  BigVector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
   for (const auto& edge : dfs.non_tree) preds.source[fill[edge.target]++] = edge.source;
-  std::vector<DepthFirst::NonTreeEdge>().swap(dfs.non_tree);
+  BigVector<DepthFirst::NonTreeEdge>().swap(dfs.non_tree);
   return preds;
 }
 
@@ -107,7 +107,7 @@ PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
 DominatorTree compute_dominators(const HeapGraph& graph) {
   DepthFirst dfs = depth_first(graph);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
-  std::vector<std::uint32_t>().swap(dfs.number);  // all in DFS numbers from here
+  BigVector<std::uint32_t>().swap(dfs.number);  // all in DFS numbers from here
   const PredecessorsByNumber preds = predecessors_by_number(dfs);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
@@ -118,8 +118,8 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
     std::uint32_t ancestor;
     std::uint32_t label;
   };
-  std::vector<std::uint32_t> semi(count);
-  std::vector<Forest> forest(count);
+  BigVector<std::uint32_t> semi(count);
+  BigVector<Forest> forest(count);
   for (std::uint32_t i = 0; i < count; ++i) forest[i] = {kUnvisited, i};
   std::vector<std::uint32_t> path;  // scratch for iterative path compression
 
@@ -156,17 +156,17 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
     semi[w] = best;
     forest[w] = {dfs.parent[w], best};
   }
-  std::vector<Forest>().swap(forest);
+  BigVector<Forest>().swap(forest);
 
   // Nearest common ancestor pass: idom(w) is the deepest ancestor of w's
   // DFS parent whose number is not above semi(w).
-  std::vector<std::uint32_t> idom_number(count, 0);
+  BigVector<std::uint32_t> idom_number(count, 0);
   for (std::uint32_t w = 1; w < count; ++w) {
     std::uint32_t candidate = dfs.parent[w];
     while (candidate > semi[w]) candidate = idom_number[candidate];
     idom_number[w] = candidate;
   }
-  std::vector<std::uint32_t>().swap(semi);
+  BigVector<std::uint32_t>().swap(semi);
 
   DominatorTree tree;
   const std::size_t n = graph.node_count();
@@ -194,7 +194,7 @@ DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree
   }
   for (std::size_t i = 0; i < n; ++i) children.begin[i + 1] += children.begin[i];
   children.child.resize(children.begin[n]);
-  std::vector<std::uint64_t> fill(children.begin.begin(), children.begin.end() - 1);
+  BigVector<std::uint64_t> fill(children.begin.begin(), children.begin.end() - 1);
   for (NodeIndex node : tree.preorder) {
     if (node != kSuperRoot) children.child[fill[tree.idom[node]]++] = node;
   }

@@ -143,7 +143,7 @@ HeapGraph GraphBuilder::build() && {
     }
   }
   graph.out_begin_[node_count] = root_edges + kept;
-  std::vector<std::uint64_t>().swap(edge_to_);
+  BigVector<std::uint64_t>().swap(edge_to_);
   ids.clear();
   edge_label_.resize(kept);
   edge_kind_.resize(kept);
@@ -163,7 +163,7 @@ HeapGraph GraphBuilder::build() && {
   {
     // Sorting (id, node) pairs compares ids in place; sorting node numbers
     // by object_id_[node] would miss the cache on every comparison.
-    std::vector<std::pair<std::uint64_t, NodeIndex>> by_id(node_count - 1);
+    BigVector<std::pair<std::uint64_t, NodeIndex>> by_id(node_count - 1);
     for (NodeIndex n = 1; n < node_count; ++n) by_id[n - 1] = {graph.object_id_[n], n};
     std::sort(by_id.begin(), by_id.end());
     graph.nodes_by_id_.resize(node_count - 1);
@@ -182,7 +182,7 @@ StrongReferrers::StrongReferrers(const HeapGraph& graph) {
   }
   std::partial_sum(begin_.begin(), begin_.end(), begin_.begin());
   source_.resize(begin_[n]);
-  std::vector<EdgeIndex> fill(begin_.begin(), begin_.end() - 1);
+  BigVector<EdgeIndex> fill(begin_.begin(), begin_.end() - 1);
   for (NodeIndex node = 0; node < n; ++node) {
     for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
       if (graph.is_strong(e)) source_[fill[graph.edge_target(e)]++] = node;

@@ -10,7 +10,7 @@ RootDistances shortest_paths_from_roots(const HeapGraph& graph) {
   RootDistances result;
   result.parent_edge.assign(n, kNoEdge);
   result.depth.assign(n, kUnreached);
-  std::vector<NodeIndex> queue;
+  BigVector<NodeIndex> queue;
   queue.reserve(n);
   result.depth[kSuperRoot] = 0;
   queue.push_back(kSuperRoot);

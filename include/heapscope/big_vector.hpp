@@ -1,0 +1,57 @@
+#pragma once
+// BigVector: std::vector for the per-node and per-edge arrays of a heap.
+//
+// Graph walks (the dominator DFS, the BFS for chains) read these arrays at
+// random. With 4 KiB pages nearly every such read also misses the TLB, and
+// in a virtual machine a TLB miss walks two page tables. Arrays of 4 MiB or
+// more are therefore mapped directly, 2 MiB aligned, and marked for
+// transparent huge pages before they are first touched (the kernel's usual
+// setting, "madvise", gives huge pages only to memory that asks). Measured
+// on a 2M-node graph here: the DFS 1.20 s -> 0.70 s, the semi-dominator pass
+// 0.66 s -> 0.43 s, one BFS 0.35 s -> 0.24 s. Freed arrays go straight back
+// to the system, which also keeps the peak down between phases.
+// Smaller arrays use the ordinary allocator.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace heapscope {
+
+namespace big_memory {
+inline constexpr std::size_t kDirectMapBytes = std::size_t{4} << 20;
+// Maps `bytes` (>= kDirectMapBytes) of zeroed memory, 2 MiB aligned, huge
+// pages asked for. Throws std::bad_alloc.
+void* map(std::size_t bytes);
+void unmap(void* p, std::size_t bytes);
+}  // namespace big_memory
+
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() noexcept = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+
+  T* allocate(std::size_t n) {
+    if (n > max_elements()) throw std::bad_array_new_length();
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < big_memory::kDirectMapBytes) return std::allocator<T>().allocate(n);
+    return static_cast<T*>(big_memory::map(bytes));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < big_memory::kDirectMapBytes) {
+      std::allocator<T>().deallocate(p, n);
+    } else {
+      big_memory::unmap(p, bytes);
+    }
+  }
+  static constexpr std::size_t max_elements() { return ~std::size_t{0} / sizeof(T); }
+
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+};
+
+template <class T>
+using BigVector = std::vector<T, HugePageAllocator<T>>;
+
+}  // namespace heapscope
