@@ -23,9 +23,16 @@ struct DominatorTree {
   std::size_t reachable_count() const { return preorder.size(); }  // with the super-root
 };
 
+// The word size of the DFS's edge records: Auto picks 32 bits whenever the
+// graph fits them (it always does below two billion nodes plus edges); the
+// others exist so tests run both.
+enum class WalkWidth { Auto, Narrow, Wide };
+
 // Semi-NCA (Georgiadis, Tarjan, Werneck) on the flat arrays, iterative: no
-// recursion, about 28 bytes a node of scratch memory.
-DominatorTree compute_dominators(const HeapGraph& graph);
+// recursion. Scratch memory: about 20 bytes a node and 4 an edge (8 and 8
+// for wide records) for the walk, then about 24 bytes a node and 4 a
+// non-tree edge for the semi-dominators.
+DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto);
 
 // Children lists of the dominator tree, as CSR (for top-down walks).
 struct DominatorChildren {

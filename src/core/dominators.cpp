@@ -7,12 +7,10 @@ namespace {
 
 constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu;
 
-// Iterative DFS over strong edges from the super-root. Fills the preorder
-// (vertex by number), the number of each node, and each number's DFS parent
-// (as a number).
+// The result of the DFS over strong edges from the super-root: the
+// preorder (vertex by number) and each number's DFS parent (as a number).
 struct DepthFirst {
   BigVector<NodeIndex> vertex;        // number -> node
-  BigVector<std::uint32_t> number;    // node -> number, kUnvisited if unreached
   BigVector<std::uint32_t> parent;    // number -> parent's number
   // Every other strong edge between reachable nodes, as (target, source) in
   // DFS numbers, logged as the walk meets it: the semi-dominator pass needs
@@ -25,60 +23,106 @@ struct DepthFirst {
   BigVector<NonTreeEdge> non_tree;
 };
 
-DepthFirst depth_first(const HeapGraph& graph) {
-  DepthFirst dfs;
-  const std::size_t n = graph.node_count();
-  dfs.number.assign(n, kUnvisited);
-  dfs.vertex.reserve(n);
-  dfs.parent.reserve(n);
+// The strong edges re-laid for the walk, one record per node in one array:
+//   [slot, degree, target record, target record, ...]
+// where slot is the node index with kUnvisitedBit set until the walk visits
+// the node, and its DFS number after. An edge names its target's record, not
+// its node, so visiting a node is one cache miss (its record holds its mark
+// and its edges) where the CSR needs two in a row (the node's edge range,
+// then its edges); the walk is bound by that chain of misses. Building the
+// records costs one prefetched gather per edge.
+template <class Word>
+struct WalkRecords {
+  static constexpr Word kUnvisitedBit = Word{1} << (sizeof(Word) * 8 - 1);
+  BigVector<Word> words;
+  Word super_root = 0;  // the super-root's record
+};
 
-  // Each pending entry is an edge not yet followed: (target, the DFS number
-  // of its source). Popping an entry whose target is still unnumbered visits
-  // it, and pushing all of its targets at once is a true depth-first order:
-  // the entries pushed by a node's descendants sit above the node's other
-  // entries, so they are all taken first. The walk is bound by cache misses
-  // on nodes met in random order; this shape lets each node's misses start
-  // early: its edges are read in one sweep, its targets' entries (number,
-  // first edge) are asked for when pushed and checked only when popped, and
-  // the entry under the top gets its edge list asked for before it is due.
+template <class Word>
+WalkRecords<Word> walk_records(const HeapGraph& graph) {
+  const std::size_t n = graph.node_count();
+  const EdgeIndex* const out_begin = graph.out_begin_data();
+  const NodeIndex* const edge_target = graph.edge_target_data();
+  BigVector<Word> record_of(n);
+  Word size = 0;
+  for (NodeIndex node = 0; node < n; ++node) {
+    record_of[node] = size;
+    size += 2;
+    for (EdgeIndex e = out_begin[node]; e < out_begin[node + 1]; ++e) size += graph.is_strong(e) ? 1 : 0;
+  }
+  WalkRecords<Word> records;
+  records.words.resize(size);
+  Word* out = records.words.data();
+  constexpr EdgeIndex kAhead = 16;
+  const EdgeIndex edge_count = graph.edge_count();
+  for (NodeIndex node = 0; node < n; ++node) {
+    Word* const head = out;
+    head[0] = Word{node} | WalkRecords<Word>::kUnvisitedBit;
+    out += 2;
+    for (EdgeIndex e = out_begin[node]; e < out_begin[node + 1]; ++e) {
+      if (e + kAhead < edge_count) __builtin_prefetch(&record_of[edge_target[e + kAhead]]);
+      if (graph.is_strong(e)) *out++ = record_of[edge_target[e]];
+    }
+    head[1] = static_cast<Word>(out - head - 2);
+  }
+  records.super_root = record_of[kSuperRoot];
+  return records;
+}
+
+// Iterative DFS over the records. Each pending entry is an edge not yet
+// followed: (target record, the DFS number of its source). Popping an entry
+// whose target is still unvisited visits it, and pushing all of its targets
+// at once is a true depth-first order: the entries pushed by a node's
+// descendants sit above the node's other entries, so they are all taken
+// first. A target's record is asked for when it is pushed and read only
+// when popped.
+template <class Word>
+DepthFirst depth_first_over(WalkRecords<Word> records, std::size_t node_count) {
+  constexpr Word kUnvisitedBit = WalkRecords<Word>::kUnvisitedBit;
+  DepthFirst dfs;
+  dfs.vertex.reserve(node_count);
+  dfs.parent.reserve(node_count);
   struct Pending {
-    NodeIndex target;
+    Word target;
     std::uint32_t parent;
   };
   BigVector<Pending> stack;
-  const EdgeIndex* const out_begin = graph.out_begin_data();
-  auto visit = [&](NodeIndex node, std::uint32_t parent) {
+  Word* const words = records.words.data();
+  auto visit = [&](Word record, std::uint32_t parent) {
     const auto number = static_cast<std::uint32_t>(dfs.vertex.size());
-    dfs.number[node] = number;
-    dfs.vertex.push_back(node);
+    dfs.vertex.push_back(static_cast<NodeIndex>(words[record] & ~kUnvisitedBit));
     dfs.parent.push_back(parent);
+    words[record] = number;
     // Pushed in reverse so the first edge is followed first, as a recursive
     // walk would.
-    const EdgeIndex first = out_begin[node];
-    for (EdgeIndex e = out_begin[node + 1]; e-- > first;) {
-      if (!graph.is_strong(e)) continue;
-      const NodeIndex target = graph.edge_target(e);
-      __builtin_prefetch(&dfs.number[target]);
-      __builtin_prefetch(out_begin + target);
-      stack.push_back({target, number});
+    const Word* const targets = words + record + 2;
+    for (Word i = words[record + 1]; i-- > 0;) {
+      __builtin_prefetch(words + targets[i]);
+      stack.push_back({targets[i], number});
     }
   };
-  visit(kSuperRoot, 0);
+  visit(records.super_root, 0);
   while (!stack.empty()) {
     const Pending top = stack.back();
     stack.pop_back();
-    if (stack.size() >= 2) {
-      const NodeIndex soon = stack[stack.size() - 2].target;
-      __builtin_prefetch(&graph.edge_target_data()[out_begin[soon]]);
-    }
-    const std::uint32_t known = dfs.number[top.target];
-    if (known == kUnvisited) {
+    const Word slot = words[top.target];
+    if ((slot & kUnvisitedBit) != 0) {
       visit(top.target, top.parent);
     } else {
-      dfs.non_tree.push_back({known, top.parent});
+      dfs.non_tree.push_back({static_cast<std::uint32_t>(slot), top.parent});
     }
   }
   return dfs;
+}
+
+DepthFirst depth_first(const HeapGraph& graph, WalkWidth width) {
+  const std::size_t n = graph.node_count();
+  // 32-bit records when every record offset and node index fits beside the
+  // mark bit; 64-bit ones otherwise (a graph of billions of edges).
+  const std::uint64_t words = 2 * static_cast<std::uint64_t>(n) + graph.edge_count();
+  const bool narrow = width == WalkWidth::Narrow || (width == WalkWidth::Auto && words < (std::uint64_t{1} << 31));
+  if (narrow) return depth_first_over(walk_records<std::uint32_t>(graph), n);
+  return depth_first_over(walk_records<std::uint64_t>(graph), n);
 }
 
 // The non-tree predecessors of each node by DFS number (CSR), from the
@@ -91,23 +135,25 @@ struct PredecessorsByNumber {
 
 PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
   const std::size_t count = dfs.vertex.size();
+  // Slot of target w: count - 1 - w, so the pass from the last number down
+  // reads the array front to back and its look-ahead is exact.
+  auto slot = [count](std::uint32_t target) { return count - 1 - target; };
   PredecessorsByNumber preds;
   preds.begin.assign(count + 1, 0);
-  for (const auto& edge : dfs.non_tree) ++preds.begin[edge.target + 1];
+  for (const auto& edge : dfs.non_tree) ++preds.begin[slot(edge.target) + 1];
   for (std::size_t i = 0; i < count; ++i) preds.begin[i + 1] += preds.begin[i];
   preds.source.resize(preds.begin[count]);
   BigVector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
-  for (const auto& edge : dfs.non_tree) preds.source[fill[edge.target]++] = edge.source;
+  for (const auto& edge : dfs.non_tree) preds.source[fill[slot(edge.target)]++] = edge.source;
   BigVector<DepthFirst::NonTreeEdge>().swap(dfs.non_tree);
   return preds;
 }
 
 }  // namespace
 
-DominatorTree compute_dominators(const HeapGraph& graph) {
-  DepthFirst dfs = depth_first(graph);
+DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width) {
+  DepthFirst dfs = depth_first(graph, width);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
-  BigVector<std::uint32_t>().swap(dfs.number);  // all in DFS numbers from here
   const PredecessorsByNumber preds = predecessors_by_number(dfs);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
@@ -144,11 +190,21 @@ DominatorTree compute_dominators(const HeapGraph& graph) {
 
   // eval(v) starts at forest[v], a random read: the predecessors to come are
   // known (the array is in order), so their entries are asked for ahead.
-  constexpr EdgeIndex kAhead = 12;
+  // Two stages: kFar entries ahead, ask for the predecessor's forest entry;
+  // kNear ahead, read it (it has arrived) and ask for its ancestor's, the
+  // first step eval() takes.
+  constexpr EdgeIndex kFar = 16;
+  constexpr EdgeIndex kNear = 8;
+  const EdgeIndex pred_count = preds.source.size();
+  EdgeIndex p = 0;
   for (std::uint32_t w = count - 1; w >= 1; --w) {
     std::uint32_t best = dfs.parent[w];
-    for (EdgeIndex p = preds.begin[w]; p < preds.begin[w + 1]; ++p) {
-      if (p >= kAhead) __builtin_prefetch(&forest[preds.source[p - kAhead]]);
+    for (const EdgeIndex end = preds.begin[count - w]; p < end; ++p) {
+      if (p + kFar < pred_count) __builtin_prefetch(&forest[preds.source[p + kFar]]);
+      if (p + kNear < pred_count) {
+        const std::uint32_t ancestor = forest[preds.source[p + kNear]].ancestor;
+        if (ancestor != kUnvisited) __builtin_prefetch(&forest[ancestor]);
+      }
       const std::uint32_t v = preds.source[p];
       const std::uint32_t candidate = v <= w ? v : eval(v);
       if (candidate < best) best = candidate;
