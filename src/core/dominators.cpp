@@ -77,7 +77,7 @@ WalkRecords<Word> walk_records(const HeapGraph& graph) {
 // first. A target's record is asked for when it is pushed and read only
 // when popped.
 template <class Word>
-DepthFirst depth_first_over(WalkRecords<Word> records, std::size_t node_count) {
+DepthFirst depth_first_over(WalkRecords<Word> records, std::size_t node_count, std::size_t edge_count) {
   constexpr Word kUnvisitedBit = WalkRecords<Word>::kUnvisitedBit;
   DepthFirst dfs;
   dfs.vertex.reserve(node_count);
@@ -87,6 +87,11 @@ DepthFirst depth_first_over(WalkRecords<Word> records, std::size_t node_count) {
     std::uint32_t parent;
   };
   BigVector<Pending> stack;
+  // Both grow to at most one entry an edge. Big reservations are address
+  // space only (pages arrive when first written), and spare the regrowth
+  // copies of arrays of tens of millions of entries.
+  dfs.non_tree.reserve(edge_count);
+  stack.reserve(edge_count);
   Word* const words = records.words.data();
   auto visit = [&](Word record, std::uint32_t parent) {
     const auto number = static_cast<std::uint32_t>(dfs.vertex.size());
@@ -121,8 +126,8 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width) {
   // mark bit; 64-bit ones otherwise (a graph of billions of edges).
   const std::uint64_t words = 2 * static_cast<std::uint64_t>(n) + graph.edge_count();
   const bool narrow = width == WalkWidth::Narrow || (width == WalkWidth::Auto && words < (std::uint64_t{1} << 31));
-  if (narrow) return depth_first_over(walk_records<std::uint32_t>(graph), n);
-  return depth_first_over(walk_records<std::uint64_t>(graph), n);
+  if (narrow) return depth_first_over(walk_records<std::uint32_t>(graph), n, graph.edge_count());
+  return depth_first_over(walk_records<std::uint64_t>(graph), n, graph.edge_count());
 }
 
 // The non-tree predecessors of each node by DFS number (CSR), from the
@@ -169,12 +174,15 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width) {
   for (std::uint32_t i = 0; i < count; ++i) forest[i] = {kUnvisited, i};
   std::vector<std::uint32_t> path;  // scratch for iterative path compression
 
-  auto eval = [&](std::uint32_t v) -> std::uint32_t {
-    if (forest[v].ancestor == kUnvisited) return forest[v].label;
+  // The minimum label on v's forest path below its tree's root, compressing
+  // the path. Called for v > w while w is processed, when exactly the
+  // numbers above w are linked: "is x linked" is x > w, a comparison where
+  // the textbook test reads x's entry, one more cache miss per call.
+  auto eval = [&](std::uint32_t v, std::uint32_t w) -> std::uint32_t {
     // Collect the path up to the last node whose ancestor is still linked.
     path.clear();
     std::uint32_t u = v;
-    while (forest[forest[u].ancestor].ancestor != kUnvisited) {
+    while (forest[u].ancestor > w) {
       path.push_back(u);
       u = forest[u].ancestor;
     }
@@ -203,10 +211,10 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width) {
       if (p + kFar < pred_count) __builtin_prefetch(&forest[preds.source[p + kFar]]);
       if (p + kNear < pred_count) {
         const std::uint32_t ancestor = forest[preds.source[p + kNear]].ancestor;
-        if (ancestor != kUnvisited) __builtin_prefetch(&forest[ancestor]);
+        if (ancestor != kUnvisited && ancestor > w) __builtin_prefetch(&forest[ancestor]);
       }
       const std::uint32_t v = preds.source[p];
-      const std::uint32_t candidate = v <= w ? v : eval(v);
+      const std::uint32_t candidate = v <= w ? v : eval(v, w);
       if (candidate < best) best = candidate;
     }
     semi[w] = best;
