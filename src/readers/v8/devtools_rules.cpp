@@ -92,7 +92,7 @@ class Rules {
   BitSet propagate_dom_state() {
     BitSet detached(n_);
     if (s_.detachedness.empty()) return detached;
-    std::vector<std::uint8_t>& state = s_.detachedness;
+    BigVector<std::uint8_t>& state = s_.detachedness;
     BitSet visited(n_);
     std::vector<std::uint32_t> attached_work, detached_work;
     auto process = [&](std::uint32_t node, std::uint8_t new_state) {

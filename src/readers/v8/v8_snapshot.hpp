@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "heapscope/big_vector.hpp"
 #include "readers/input_file.hpp"
 
 namespace heapscope::readers::v8 {
@@ -66,7 +67,7 @@ class SizeColumn {
 
  private:
   static constexpr std::uint32_t kBig = 0xFFFFFFFFu;
-  std::vector<std::uint32_t> small_;
+  BigVector<std::uint32_t> small_;
   std::unordered_map<std::uint32_t, std::uint64_t> big_;
 };
 
@@ -78,19 +79,19 @@ struct Location {
 struct Snapshot {
   Meta meta;
   // Per node (ordinal).
-  std::vector<std::uint8_t> node_type;
-  std::vector<std::uint32_t> node_name;
-  std::vector<std::uint32_t> node_id;
+  BigVector<std::uint8_t> node_type;
+  BigVector<std::uint32_t> node_name;
+  BigVector<std::uint32_t> node_id;
   SizeColumn self_size;
-  std::vector<std::uint8_t> detachedness;  // empty when meta has no such field
-  std::vector<std::uint32_t> first_edge;    // node_count + 1 (prefix sum of edge_count)
+  BigVector<std::uint8_t> detachedness;  // empty when meta has no such field
+  BigVector<std::uint32_t> first_edge;    // node_count + 1 (prefix sum of edge_count)
   // Per edge, grouped by source node in node order.
-  std::vector<std::uint8_t> edge_type;
-  std::vector<std::uint32_t> edge_name;  // string index or element/hidden index
-  std::vector<std::uint32_t> edge_to;    // target ordinal
+  BigVector<std::uint8_t> edge_type;
+  BigVector<std::uint32_t> edge_name;  // string index or element/hidden index
+  BigVector<std::uint32_t> edge_to;    // target ordinal
   // The string table, concatenated.
   std::string string_bytes;
-  std::vector<std::uint64_t> string_begin;  // string_count + 1
+  BigVector<std::uint64_t> string_begin;  // string_count + 1
   std::vector<Location> locations;
   std::uint32_t root = 0;  // ordinal of the synthetic root
 
