@@ -201,8 +201,8 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width) {
   // Two stages: kFar entries ahead, ask for the predecessor's forest entry;
   // kNear ahead, read it (it has arrived) and ask for its ancestor's, the
   // first step eval() takes.
-  constexpr EdgeIndex kFar = 16;
-  constexpr EdgeIndex kNear = 8;
+  constexpr EdgeIndex kFar = 32;
+  constexpr EdgeIndex kNear = 16;
   const EdgeIndex pred_count = preds.source.size();
   EdgeIndex p = 0;
   for (std::uint32_t w = count - 1; w >= 1; --w) {
