@@ -73,6 +73,7 @@ class HeapGraph {
 
   std::uint64_t object_id(NodeIndex n) const { return object_id_[n]; }
   std::uint64_t shallow_size(NodeIndex n) const { return shallow_size_[n]; }
+  void prefetch_shallow_size(NodeIndex n) const { __builtin_prefetch(shallow_size_.data() + n); }
   StringId type(NodeIndex n) const { return type_[n]; }
   StringId name(NodeIndex n) const { return name_[n]; }
   // Allocation site (e.g. a tracemalloc traceback), kNoString when unknown.
