@@ -109,14 +109,12 @@ Json external_json(const ExternalSection& external) {
     r["root_name"] = root.root_name;
     biggest.push_back(std::move(r));
   }
-  Json j;
-  j["checked"] = external.checked;
-  j["objects"] = external.objects;
-  j["retained_size"] = external.retained_size;
-  j["groups_total"] = external.groups_total;
-  j["groups"] = std::move(groups);
-  j["biggest"] = std::move(biggest);
-  return j;
+  return Json{{"checked", external.checked},
+              {"objects", external.objects},
+              {"retained_size", external.retained_size},
+              {"groups_total", external.groups_total},
+              {"groups", std::move(groups)},
+              {"biggest", std::move(biggest)}};
 }
 
 Json leaked_json(const LeakedSection& leaked) {
@@ -129,15 +127,13 @@ Json leaked_json(const LeakedSection& leaked) {
   }
   Json heads = Json::array();
   for (const ObjectView& head : leaked.heads) heads.push_back(to_json(head));
-  Json j;
-  j["meaning"] = leaked.meaning;
-  j["objects"] = leaked.objects;
-  j["size"] = leaked.size;
-  j["unreferenced_objects"] = leaked.unreferenced_objects;
-  j["groups_total"] = leaked.groups_total;
-  j["groups"] = std::move(groups);
-  j["heads"] = std::move(heads);
-  return j;
+  return Json{{"meaning", leaked.meaning},
+              {"objects", leaked.objects},
+              {"size", leaked.size},
+              {"unreferenced_objects", leaked.unreferenced_objects},
+              {"groups_total", leaked.groups_total},
+              {"groups", std::move(groups)},
+              {"heads", std::move(heads)}};
 }
 
 }  // namespace
