@@ -464,11 +464,10 @@ def _leaf_label(obj, cls):
     return text if len(text) <= 40 else None
 
 
-# Fields a code object stores. Others (co_varnames, co_code on 3.11+) are
-# built on each access: a new object, not a reference.
-# (co_varnames and co_code are cached on first access on 3.11+: reading
-# them would change the heap.) co_lnotab is stored before 3.10 only, and
-# deprecated after.
+# Fields a code object stores. co_varnames and co_code are left out: 3.11+
+# builds them on first access and caches them, so reading them would change
+# the heap being dumped. co_lnotab is stored before 3.10 only (computed and
+# deprecated after).
 _CODE_FIELDS = ("co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
                 "co_exceptiontable") + (("co_lnotab",) if sys.version_info < (3, 10) else ())
 

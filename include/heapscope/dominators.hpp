@@ -29,8 +29,10 @@ struct DominatorTree {
 enum class WalkWidth { Auto, Narrow, Wide };
 
 // Semi-NCA (Georgiadis, Tarjan, Werneck) on the flat arrays, iterative: no
-// recursion. Scratch memory: about 20 bytes a node and 4 an edge (8 and 8
-// for wide records) for the walk, then about 24 bytes a node and 4 a
+// recursion. Scratch memory for the walk: its records (8 bytes a node and 4
+// a strong edge; twice that when wide), preorder and parents (8 a node), a
+// log of 8 bytes per non-tree edge and a stack of at most 8 bytes an edge,
+// both written only as far as they grow; then about 24 bytes a node and 4 a
 // non-tree edge for the semi-dominators.
 DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto);
 

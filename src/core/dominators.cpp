@@ -1,6 +1,7 @@
 #include "heapscope/dominators.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace heapscope {
 namespace {
@@ -125,7 +126,9 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width) {
   // 32-bit records when every record offset and node index fits beside the
   // mark bit; 64-bit ones otherwise (a graph of billions of edges).
   const std::uint64_t words = 2 * static_cast<std::uint64_t>(n) + graph.edge_count();
-  const bool narrow = width == WalkWidth::Narrow || (width == WalkWidth::Auto && words < (std::uint64_t{1} << 31));
+  const bool fits_narrow = words < (std::uint64_t{1} << 31);
+  if (width == WalkWidth::Narrow && !fits_narrow) throw std::length_error("graph too big for 32-bit walk records");
+  const bool narrow = width == WalkWidth::Narrow || (width == WalkWidth::Auto && fits_narrow);
   if (narrow) return depth_first_over(walk_records<std::uint32_t>(graph), n, graph.edge_count());
   return depth_first_over(walk_records<std::uint64_t>(graph), n, graph.edge_count());
 }
