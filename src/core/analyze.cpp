@@ -77,18 +77,48 @@ std::vector<RetainerRow> top_retainers(const GraphAnalysis& a, std::size_t top) 
   return rows;
 }
 
+namespace {
+
+// Dense numbers for the types the objects have, so that per-type tables are
+// sized by the number of types, not of strings: a V8 snapshot interns two
+// million strings for about a thousand types, and a table of one report
+// row per string was the analysis' biggest allocation.
+class DenseTypes {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  explicit DenseTypes(const HeapGraph& g) : dense_(g.strings().size(), kNone) {
+    for (NodeIndex n = 1; n < g.node_count(); ++n) {
+      std::uint32_t& d = dense_[g.type(n)];
+      if (d == kNone) {
+        d = static_cast<std::uint32_t>(types_.size());
+        types_.push_back(g.type(n));
+      }
+    }
+  }
+  std::size_t size() const { return types_.size(); }
+  std::uint32_t operator[](StringId type) const { return dense_[type]; }
+  StringId type(std::uint32_t dense) const { return types_[dense]; }
+
+ private:
+  std::vector<std::uint32_t> dense_;  // StringId -> dense number, kNone if no object has it
+  std::vector<StringId> types_;       // dense number -> StringId
+};
+
+}  // namespace
+
 std::vector<TypeRow> type_table(const GraphAnalysis& a) {
   const HeapGraph& g = a.graph;
-  std::vector<TypeRow> rows(g.strings().size());
+  const DenseTypes types(g);
+  std::vector<TypeRow> rows(types.size());
   for (NodeIndex n = 1; n < g.node_count(); ++n) {
-    TypeRow& row = rows[g.type(n)];
+    TypeRow& row = rows[types[g.type(n)]];
     ++row.count;
     row.shallow_size += g.shallow_size(n);
   }
   // Walk the dominator tree keeping, per type, how many objects of that
   // type are on the current path: a node's retained size counts for its
   // type only when none of its dominators has the same type.
-  std::vector<std::uint32_t> active(g.strings().size(), 0);
+  std::vector<std::uint32_t> active(types.size(), 0);
   struct Frame {
     NodeIndex node;
     std::size_t next_child;
@@ -98,18 +128,18 @@ std::vector<TypeRow> type_table(const GraphAnalysis& a) {
     Frame& top = stack.back();
     const auto kids = a.children.of(top.node);
     if (top.next_child == kids.size()) {
-      if (top.node != kSuperRoot) --active[g.type(top.node)];
+      if (top.node != kSuperRoot) --active[types[g.type(top.node)]];
       stack.pop_back();
       continue;
     }
     const NodeIndex child = kids[top.next_child++];
-    if (active[g.type(child)]++ == 0) rows[g.type(child)].retained_size += a.tree.retained[child];
+    const std::uint32_t type = types[g.type(child)];
+    if (active[type]++ == 0) rows[type].retained_size += a.tree.retained[child];
     stack.push_back({child, 0});
   }
   std::vector<TypeRow> result;
-  for (StringId t = 0; t < rows.size(); ++t) {
-    if (rows[t].count == 0) continue;
-    rows[t].type = std::string(g.text(t));
+  for (std::uint32_t t = 0; t < rows.size(); ++t) {
+    rows[t].type = std::string(g.text(types.type(t)));
     result.push_back(std::move(rows[t]));
   }
   std::sort(result.begin(), result.end(), [](const TypeRow& x, const TypeRow& y) {
@@ -250,7 +280,8 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
 LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& options) {
   const HeapGraph& g = a.graph;
   LeakedSection section;
-  std::vector<LeakGroup> groups(g.strings().size());
+  const DenseTypes types(g);
+  std::vector<LeakGroup> groups(types.size());
   std::vector<NodeIndex> heads;
   // Unreachable objects that a strong edge points to (its source is
   // unreachable too: a reachable one would make the target reachable).
@@ -263,7 +294,7 @@ LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& optio
   }
   for (NodeIndex n = 1; n < g.node_count(); ++n) {
     if (a.tree.reachable(n)) continue;
-    LeakGroup& group = groups[g.type(n)];
+    LeakGroup& group = groups[types[g.type(n)]];
     ++group.count;
     group.shallow_size += g.shallow_size(n);
     ++section.objects;
@@ -304,9 +335,9 @@ LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& optio
     v.retained_size = kept[order[i]];
     section.heads.push_back(std::move(v));
   }
-  for (StringId t = 0; t < groups.size(); ++t) {
+  for (std::uint32_t t = 0; t < groups.size(); ++t) {
     if (groups[t].count == 0) continue;
-    groups[t].type = std::string(g.text(t));
+    groups[t].type = std::string(g.text(types.type(t)));
     section.groups.push_back(std::move(groups[t]));
   }
   std::sort(section.groups.begin(), section.groups.end(), [](const LeakGroup& x, const LeakGroup& y) {

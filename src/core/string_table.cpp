@@ -6,11 +6,15 @@
 namespace heapscope {
 
 namespace {
-std::uint32_t hash_text(std::string_view text) {
+constexpr std::uint64_t slot_entry(std::uint32_t hash, StringId id) { return std::uint64_t{hash} << 32 | (id + 1u); }
+constexpr std::uint32_t slot_hash(std::uint64_t entry) { return static_cast<std::uint32_t>(entry >> 32); }
+constexpr StringId slot_id(std::uint64_t entry) { return static_cast<StringId>(entry) - 1; }
+}  // namespace
+
+std::uint32_t StringTable::hash(std::string_view text) {
   const std::size_t h = std::hash<std::string_view>{}(text);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
-}  // namespace
 
 StringTable::StringTable() {
   grow_index(64);
@@ -19,7 +23,6 @@ StringTable::StringTable() {
 
 void StringTable::reserve(std::size_t count) {
   views_.reserve(count);
-  hashes_.reserve(count);
   if (count * 2 > slots_.size()) grow_index(count * 2);
 }
 
@@ -41,43 +44,42 @@ std::string_view StringTable::store(std::string_view text) {
   return {copy, text.size()};
 }
 
-std::size_t StringTable::slot_of(std::string_view text, std::size_t hash) const {
+std::size_t StringTable::slot_of(std::string_view text, std::uint32_t hash) const {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
-    const std::uint32_t entry = slots_[slot];
+    const std::uint64_t entry = slots_[slot];
     if (entry == 0) return slot;
-    const StringId id = entry - 1;
-    if (hashes_[id] == hash && views_[id] == text) return slot;
+    if (slot_hash(entry) == hash && views_[slot_id(entry)] == text) return slot;
   }
 }
 
 void StringTable::grow_index(std::size_t min_slots) {
   std::size_t size = 64;
   while (size < min_slots) size *= 2;
-  slots_.assign(size, 0);
+  std::vector<std::uint64_t> old(size, 0);
+  old.swap(slots_);
   const std::size_t mask = size - 1;
-  for (StringId id = 0; id < views_.size(); ++id) {
-    std::size_t slot = hashes_[id] & mask;
+  for (const std::uint64_t entry : old) {
+    if (entry == 0) continue;
+    std::size_t slot = slot_hash(entry) & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = id + 1;
+    slots_[slot] = entry;
   }
 }
 
-StringId StringTable::intern(std::string_view text) {
-  const std::uint32_t hash = hash_text(text);
-  std::size_t slot = slot_of(text, hash);
-  if (slots_[slot] != 0) return slots_[slot] - 1;
+StringId StringTable::intern_hashed(std::string_view text, std::uint32_t hash) {
+  const std::size_t slot = slot_of(text, hash);
+  if (slots_[slot] != 0) return slot_id(slots_[slot]);
   const auto id = static_cast<StringId>(views_.size());
   views_.push_back(store(text));
-  hashes_.push_back(hash);
-  slots_[slot] = id + 1;
+  slots_[slot] = slot_entry(hash, id);
   if (views_.size() * 2 > slots_.size()) grow_index(slots_.size() * 2);  // load stays at most 1/2
   return id;
 }
 
 StringId StringTable::find(std::string_view text) const {
-  const std::size_t slot = slot_of(text, hash_text(text));
-  return slots_[slot] == 0 ? kNoString : slots_[slot] - 1;
+  const std::size_t slot = slot_of(text, hash(text));
+  return slots_[slot] == 0 ? kNoString : slot_id(slots_[slot]);
 }
 
 }  // namespace heapscope

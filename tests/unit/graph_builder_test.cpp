@@ -82,3 +82,119 @@ TEST_CASE("nodes_by_id is sorted by object id") {
   for (NodeIndex n : g.nodes_by_id()) ids.push_back(g.object_id(n));
   CHECK(ids == std::vector<std::uint64_t>{3, 7, 50, 99});
 }
+
+namespace {
+
+// "T3": built by append(), as GCC 12 warns falsely (-Wrestrict) on "T" + std::string.
+std::string numbered(const char* prefix, std::uint64_t i) {
+  std::string text(prefix);
+  text.append(std::to_string(i));
+  return text;
+}
+
+// The same small random graph, pushed into a builder or laid out as columns.
+struct OrdinalGraph {
+  std::vector<std::uint64_t> ids, sizes;
+  std::vector<std::vector<std::pair<std::uint32_t, bool>>> edges;  // (target ordinal, weak)
+  std::vector<std::uint64_t> roots;                                // ordinals, some dangling
+};
+
+OrdinalGraph random_ordinal_graph(std::uint64_t id_base, unsigned seed) {
+  OrdinalGraph g;
+  std::uint64_t state = seed;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL, state >> 33; };
+  const std::uint32_t n = 50 + static_cast<std::uint32_t>(next() % 50);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    g.ids.push_back(id_base + (next() % 1000) * 1000 + i);  // unsorted, unique
+    g.sizes.push_back(next() % 100);
+    g.edges.emplace_back();
+    for (std::uint64_t k = next() % 5; k > 0; --k) g.edges.back().push_back({static_cast<std::uint32_t>(next() % n), next() % 4 == 0});
+  }
+  g.roots = {0, n + 7, n - 1, 3};
+  return g;
+}
+
+HeapGraph build_by_pushing(const OrdinalGraph& og) {
+  GraphBuilder b(TargetNaming::ByOrdinal);
+  for (std::size_t i = 0; i < og.ids.size(); ++i) {
+    b.add_node(og.ids[i], b.intern(numbered("T", i % 3)), og.sizes[i], b.intern(numbered("n", i)));
+    for (std::size_t k = 0; k < og.edges[i].size(); ++k) {
+      const auto [target, weak] = og.edges[i][k];
+      b.add_edge(target, EdgeLabel::index(static_cast<std::uint32_t>(k)), weak ? EdgeKind::Weak : EdgeKind::Strong);
+    }
+  }
+  for (const std::uint64_t r : og.roots) b.add_root(r, b.intern(numbered("root ", r)));
+  return std::move(b).build();
+}
+
+HeapGraph build_from_columns(const OrdinalGraph& og) {
+  GraphBuilder b(TargetNaming::ByOrdinal);
+  GraphColumns c;
+  const std::size_t n = og.ids.size();
+  c.object_id.assign(n + 1, 0);
+  c.shallow_size.assign(n + 1, 0);
+  c.type.assign(n + 1, 0);
+  c.name.assign(n + 1, 0);
+  c.out_begin.assign(n + 2, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    c.object_id[i + 1] = og.ids[i];
+    c.shallow_size[i + 1] = og.sizes[i];
+    c.type[i + 1] = b.intern(numbered("T", i % 3));
+    c.name[i + 1] = b.intern(numbered("n", i));
+    c.out_begin[i + 1] = c.edge_target.size();
+    for (std::size_t k = 0; k < og.edges[i].size(); ++k) {
+      c.edge_target.push_back(og.edges[i][k].first);
+      c.edge_label.push_back(EdgeLabel::index(static_cast<std::uint32_t>(k)).raw());
+      c.edge_kind.push_back(static_cast<std::uint8_t>(og.edges[i][k].second ? EdgeKind::Weak : EdgeKind::Strong));
+    }
+  }
+  c.out_begin[n + 1] = c.edge_target.size();
+  for (const std::uint64_t r : og.roots) b.add_root(r, b.intern(numbered("root ", r)));
+  return std::move(b).build(std::move(c));
+}
+
+void check_same_graph(const HeapGraph& x, const HeapGraph& y) {
+  REQUIRE(x.node_count() == y.node_count());
+  REQUIRE(x.edge_count() == y.edge_count());
+  CHECK(x.weak_edge_count() == y.weak_edge_count());
+  CHECK(x.dropped_dangling_roots() == y.dropped_dangling_roots());
+  CHECK(x.roots().size() == y.roots().size());
+  for (NodeIndex n = 0; n < x.node_count(); ++n) {
+    CHECK(x.object_id(n) == y.object_id(n));
+    CHECK(x.shallow_size(n) == y.shallow_size(n));
+    CHECK(x.text(x.type(n)) == y.text(y.type(n)));
+    CHECK(x.text(x.name(n)) == y.text(y.name(n)));
+    REQUIRE(x.out_begin(n) == y.out_begin(n));
+    REQUIRE(x.out_end(n) == y.out_end(n));
+  }
+  for (EdgeIndex e = 0; e < x.edge_count(); ++e) {
+    CHECK(x.edge_target(e) == y.edge_target(e));
+    CHECK(x.label_text(x.edge_label(e)) == y.label_text(y.edge_label(e)));
+    CHECK(x.edge_kind(e) == y.edge_kind(e));
+  }
+  CHECK(std::equal(x.nodes_by_id().begin(), x.nodes_by_id().end(), y.nodes_by_id().begin(), y.nodes_by_id().end()));
+}
+
+}  // namespace
+
+TEST_CASE("a graph adopted from ready columns equals the same graph pushed node by node") {
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    // Ids that fit 32 bits (sorted as packed keys) and ids that do not.
+    for (const std::uint64_t base : {std::uint64_t{1}, std::uint64_t{1} << 40}) {
+      CAPTURE(seed);
+      CAPTURE(base);
+      const OrdinalGraph og = random_ordinal_graph(base, seed);
+      const HeapGraph pushed = build_by_pushing(og);
+      const HeapGraph adopted = build_from_columns(og);
+      CHECK(adopted.dropped_dangling_roots() == 1);
+      check_same_graph(pushed, adopted);
+      for (std::size_t i = 0; i < og.ids.size(); ++i) CHECK(adopted.find(og.ids[i]) == i + 1);
+    }
+  }
+}
+
+TEST_CASE("adopted columns with an edge target out of range are an input error") {
+  OrdinalGraph og = random_ordinal_graph(1, 3);
+  og.edges[2].push_back({static_cast<std::uint32_t>(og.ids.size()), false});
+  CHECK_THROWS_AS(build_from_columns(og), InputError);
+}

@@ -49,3 +49,23 @@ TEST_CASE("string table: reserve keeps every id") {
   CHECK(table.intern("a") == a);
   CHECK(table.intern("b") == a + 1);
 }
+
+TEST_CASE("string table: intern_all gives the ids intern would, duplicates and old strings included") {
+  StringTable table;
+  const StringId old = table.intern("old");
+  std::vector<std::string> texts;
+  for (int i = 0; i < 5000; ++i) texts.push_back(std::string("s").append(std::to_string(i % 3000)));  // 2000 repeats
+  texts.push_back("old");
+  texts.push_back("");
+  std::vector<StringId> ids(texts.size());
+  // No reserve: the index grows while the batch runs.
+  table.intern_all(texts.size(), [&](std::size_t i) { return std::string_view(texts[i]); }, ids.data());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    CHECK(table.view(ids[i]) == texts[i]);
+    CHECK(table.find(texts[i]) == ids[i]);
+  }
+  CHECK(ids[0] == ids[3000]);
+  CHECK(ids[5000] == old);
+  CHECK(ids[5001] == kNoString);
+  CHECK(table.size() == 3002);  // "", "old" and 3000 distinct
+}

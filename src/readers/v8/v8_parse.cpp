@@ -199,9 +199,13 @@ void Parser::edges() {
     fail("the nodes' edge_count fields add up to " + str(expected) + " edges, more than the " +
          str(scan_.remaining()) + " bytes left can hold (truncated file?)");
   }
-  snap_.edge_type.reserve(expected);
-  snap_.edge_name.reserve(expected);
-  snap_.edge_to.reserve(expected);
+  // Room for the graph's root edges, which go in front of these columns
+  // when the graph adopts them (at most one root per node). Reserving big
+  // arrays only maps address space, so the spare room costs no memory.
+  const std::uint64_t capacity = expected + snap_.node_count();
+  snap_.edge_type.reserve(capacity);
+  snap_.edge_name.reserve(capacity);
+  snap_.edge_to.reserve(capacity);
   std::vector<std::uint64_t> row(fields);
   const auto type_count = m.edge_types.size();
   const auto type_at = static_cast<std::size_t>(m.edge_type);

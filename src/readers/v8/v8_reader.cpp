@@ -1,6 +1,7 @@
 // V8 heap snapshots into heapscope's graph: parse (v8_parse.cpp), apply
 // DevTools' rules (devtools_rules.cpp), then name nodes and edges the way
-// DevTools prints them and push everything into a GraphBuilder.
+// DevTools prints them, laying the parsed columns out as the graph's own
+// (GraphColumns) so that no edge is copied.
 #include "readers/v8/v8_reader.hpp"
 
 #include <algorithm>
@@ -25,17 +26,19 @@ constexpr StringId kUnset = 0xFFFFFFFFu;
 class Namer {
  public:
   Namer(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b)
-      : s_(s), m_(s.meta), r_(r), b_(b), text_(s.string_count(), kUnset), closure_(s.string_count(), kUnset) {
+      : s_(s), m_(s.meta), r_(r), b_(b), text_(s.string_count()), closure_(s.string_count(), kUnset) {
     for (const std::string& type : m_.node_types) {
       fixed_type_.push_back(b_.intern(fixed_type_name(type)));
     }
+    // All at once, in table order: node and edge names then cost an array
+    // read each. Nearly every string is some node's or edge's name.
+    b_.strings().intern_all(
+        s.string_count(), [&s](std::size_t i) { return s.string(static_cast<std::uint32_t>(i)); }, text_.data());
   }
 
-  StringId text(std::uint32_t string_index) {
-    StringId& id = text_[string_index];
-    if (id == kUnset) id = b_.intern(s_.string(string_index));
-    return id;
-  }
+  StringId intern(std::string_view text) { return b_.intern(text); }
+
+  StringId text(std::uint32_t string_index) const { return text_[string_index]; }
 
   // The raw name, as DevTools' Name column shows it.
   StringId node_name(std::uint32_t node) {
@@ -116,19 +119,47 @@ class Namer {
   std::vector<StringId> text_, closure_, numbers_, fixed_type_;
 };
 
-void add_nodes_and_edges(const v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphBuilder& b) {
-  for (std::uint32_t node = 0; node < s.node_count(); ++node) {
-    b.add_node(s.node_id[node], namer.node_type(node), s.self_size.get(node), namer.node_name(node));
-    for (std::uint32_t e = s.first_edge[node]; e < s.first_edge[node + 1]; ++e) {
-      b.add_edge(s.edge_to[e], namer.edge_label(e), r.retaining.test(e) ? EdgeKind::Strong : EdgeKind::Weak);
-    }
+// The node columns in the graph's layout (slot 0 is the super-root's).
+GraphColumns node_columns(const v8::Snapshot& s, Namer& namer) {
+  const std::size_t n = s.node_count();
+  GraphColumns c;
+  c.object_id.resize(n + 1);
+  c.shallow_size.resize(n + 1);
+  c.type.resize(n + 1);
+  c.name.resize(n + 1);
+  c.out_begin.resize(n + 2);
+  for (std::uint32_t node = 0; node < n; ++node) {
+    c.object_id[node + 1] = s.node_id[node];
+    c.shallow_size[node + 1] = s.self_size.get(node);
+    c.type[node + 1] = namer.node_type(node);
+    c.name[node + 1] = namer.node_name(node);
+    c.out_begin[node + 1] = s.first_edge[node];
   }
+  c.out_begin[n + 1] = s.first_edge[n];
+  if (!s.locations.empty()) c.alloc_site.assign(n + 1, kNoString);
   for (const v8::Location& loc : s.locations) {
     // V8 counts lines and columns from 0; editors and DevTools show them from 1.
     const std::string site = "script " + std::to_string(loc.script_id) + ":" + std::to_string(loc.line + 1ULL) +
                              ":" + std::to_string(loc.column + 1ULL);
-    b.set_alloc_site(static_cast<NodeIndex>(loc.node + 1), b.intern(site));
+    c.alloc_site[loc.node + 1] = namer.intern(site);
   }
+  return c;
+}
+
+// The parsed edge columns become the graph's, rewritten in place: names to
+// labels, types to retaining or not. V8 lists edges grouped by source in
+// node order with ordinal targets, which is already the graph's CSR. The
+// Namer reads each edge before it is overwritten; nothing reads the parsed
+// edges afterwards.
+void adopt_edges(v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphColumns& c) {
+  for (std::size_t e = 0; e < s.edge_count(); ++e) {
+    const EdgeLabel label = namer.edge_label(static_cast<std::uint32_t>(e));
+    s.edge_name[e] = label.raw();
+    s.edge_type[e] = static_cast<std::uint8_t>(r.retaining.test(e) ? EdgeKind::Strong : EdgeKind::Weak);
+  }
+  c.edge_target = std::move(s.edge_to);
+  c.edge_label = std::move(s.edge_name);
+  c.edge_kind = std::move(s.edge_type);
 }
 
 // heapscope's super-root stands for V8's synthetic root: its roots are the
@@ -175,7 +206,12 @@ void add_meta(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b, st
   }
 }
 
-GraphBuilder build_from_snapshot(const InputFile& input, std::vector<std::string>& warnings) {
+struct BuiltColumns {
+  GraphBuilder builder{TargetNaming::ByOrdinal};  // strings, roots, meta
+  GraphColumns columns;
+};
+
+BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string>& warnings) {
   // Phase timings at --verbose: the bench reads the parse speed from them.
   PhaseClock clock;
   v8::Snapshot snapshot = v8::parse_snapshot(input);
@@ -184,15 +220,16 @@ GraphBuilder build_from_snapshot(const InputFile& input, std::vector<std::string
                 static_cast<double>(input.size()) / 1e6 / std::max(parse_seconds, 1e-9));
   const v8::Retention retention = v8::apply_devtools_rules(snapshot);
   spdlog::debug("v8: DevTools rules in {:.0f} ms", clock.lap() * 1e3);
-  GraphBuilder builder(TargetNaming::ByOrdinal);
-  builder.reserve(snapshot.node_count(), snapshot.edge_count());
+  BuiltColumns built;
+  GraphBuilder& builder = built.builder;
   builder.strings().reserve(snapshot.string_count());
   Namer namer(snapshot, retention, builder);
-  add_nodes_and_edges(snapshot, retention, namer, builder);
-  add_roots(snapshot, retention, namer, builder);
-  add_meta(snapshot, retention, builder, warnings);
+  add_roots(snapshot, retention, namer, builder);  // reads the edges: before adopt_edges
+  add_meta(snapshot, retention, builder, warnings);  // counts the edges: before adopt_edges
+  built.columns = node_columns(snapshot, namer);
+  adopt_edges(snapshot, retention, namer, built.columns);
   spdlog::debug("v8: graph columns in {:.0f} ms", clock.lap() * 1e3);
-  return builder;  // the parsed columns are freed here, before build()
+  return built;  // the parsed columns are freed here, before build()
 }
 
 class V8HeapSnapshotReader final : public Reader {
@@ -225,7 +262,8 @@ bool looks_like_v8_heapsnapshot(std::string_view head) {
 }
 
 HeapGraph read_v8_heapsnapshot(const InputFile& input, std::vector<std::string>& warnings) {
-  return build_from_snapshot(input, warnings).build();
+  BuiltColumns built = build_from_snapshot(input, warnings);
+  return std::move(built.builder).build(std::move(built.columns));
 }
 
 std::unique_ptr<Reader> make_v8_heapsnapshot_reader() { return std::make_unique<V8HeapSnapshotReader>(); }
