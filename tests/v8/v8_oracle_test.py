@@ -5,7 +5,9 @@ testdata/v8/devtools_oracle.py, an independent model of Chrome DevTools.
 {"id","type","shallow_size","retained_size","idom"}, idom 0 for nodes that
 only the virtual root dominates (the snapshot's synthetic root itself, the
 oracle's idom = root id). The oracle prints {"id","self","retained","idom"}."""
-from v8test import SCENARIOS, check, check_equal, dominators, finish, oracle, require_node, run_json, snapshot
+import json
+
+from v8test import SCENARIOS, check, check_equal, dominators, finish, oracle, require_node, run, run_json, scratch, snapshot
 
 require_node()
 files = [(s, snapshot("oracle", s)) for s in SCENARIOS]
@@ -50,6 +52,24 @@ for scenario, path in files:
     check_equal(info["meta"].get("devtools.unreached"), str(summary["cliques"]), f"{scenario}: clique count")
     print(f"{scenario}: {len(expected)} nodes, {len(mismatches)} mismatches, "
           f"{summary['orphans']} orphans, {summary['cliques']} in cliques")
+
+# Both ways of reading the edges give the same graph: alongside the nodes on
+# a second thread (V8's key order, the usual case), and after them on one
+# thread (any other key order; here the strings moved between them).
+map_path = dict(files)["map"]
+code, _, err = run("--verbose", "info", map_path)
+check("edges parsed alongside the nodes" in err, f"map: the edges were parsed on a second thread ({err[-300:]!r})")
+with open(map_path) as f:
+    document = json.load(f)
+reordered_path = scratch("oracle", "map-reordered.heapsnapshot")
+with open(reordered_path, "w") as f:
+    f.write("{" + ",".join(f"{json.dumps(k)}:{json.dumps(document[k], separators=(',', ':'))}"
+                           for k in ["snapshot", "nodes", "strings"] + [k for k in document
+                                                                      if k not in ("snapshot", "nodes", "strings")]) + "}")
+code, _, err = run("--verbose", "info", reordered_path)
+check(code == 0 and "edges parsed alongside the nodes" not in err,
+      f"reordered map: read in one thread (exit {code}, {err[-300:]!r})")
+check(dominators(reordered_path) == dominators(map_path), "reordered map: the same dominators as the original")
 
 # The orphans scenario really exercises the orphan and clique rules.
 summary, _ = oracle(dict(files)["orphans"])

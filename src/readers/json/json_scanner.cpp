@@ -1,5 +1,7 @@
 #include "readers/json/json_scanner.hpp"
 
+#include <algorithm>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -79,12 +81,15 @@ int hex_value(char c) {
 
 }  // namespace
 
-Scanner::Scanner(std::string_view bytes, bool release_mapped_pages)
-    : begin_(bytes.data()), p_(bytes.data()), end_(bytes.data() + bytes.size()), release_(release_mapped_pages) {
+Scanner::Scanner(std::string_view bytes, bool release_mapped_pages, std::size_t start)
+    : begin_(bytes.data()),
+      p_(bytes.data() + std::min(start, bytes.size())),
+      end_(bytes.data() + bytes.size()),
+      release_(release_mapped_pages) {
   if (release_) {
     const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    // Only whole pages inside the bytes are ever released.
-    released_to_ = reinterpret_cast<const char*>((reinterpret_cast<std::uintptr_t>(begin_) + page - 1) & ~(page - 1));
+    // Only whole pages inside the scanned part are ever released.
+    released_to_ = reinterpret_cast<const char*>((reinterpret_cast<std::uintptr_t>(p_) + page - 1) & ~(page - 1));
     next_release_ = reinterpret_cast<std::uintptr_t>(released_to_) + kReleaseChunk;
   }
 }

@@ -25,7 +25,12 @@ class Scanner {
   // release_mapped_pages: give parsed pages back to the kernel as the scan
   // goes (only for read-only file maps, which re-read from the file if the
   // pages are touched again).
-  Scanner(std::string_view bytes, bool release_mapped_pages);
+  // start: where scanning begins (offsets stay counted from the bytes'
+  // start), so that two scanners can read two parts of one document.
+  Scanner(std::string_view bytes, bool release_mapped_pages, std::size_t start = 0);
+  // Moves forward to `at` (inside the bytes, not behind the position),
+  // past a part another scanner has read.
+  void skip_to(const char* at) { p_ = at; }
 
   std::uint64_t offset() const { return static_cast<std::uint64_t>(p_ - begin_); }
   std::uint64_t offset_of(const char* at) const { return static_cast<std::uint64_t>(at - begin_); }
