@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -34,6 +36,10 @@ class Namer {
     // read each. Nearly every string is some node's or edge's name.
     b_.strings().intern_all(
         s.string_count(), [&s](std::size_t i) { return s.string(static_cast<std::uint32_t>(i)); }, text_.data());
+    // Hidden edges are named by their index; the small ones up front, so
+    // that labelling edges interns nothing (see known_edge_label).
+    numbers_.resize(kSmallNumbers);
+    for (std::uint32_t i = 0; i < kSmallNumbers; ++i) numbers_[i] = b_.intern(std::to_string(i));
   }
 
   StringId intern(std::string_view text) { return b_.intern(text); }
@@ -66,17 +72,20 @@ class Namer {
   // Edge labels as DevTools' retainer view prints them: elements as "[i]",
   // every other edge by its bare name.
   EdgeLabel edge_label(std::uint32_t e) {
+    if (const auto label = known_edge_label(e)) return *label;
+    return EdgeLabel::named(b_.intern(std::to_string(s_.edge_name[e])));
+  }
+
+  // The label when it needs no new string: all but hidden edges with an
+  // index of kSmallNumbers or more (rare). Interns nothing, so it may run
+  // on another thread while nodes are being named.
+  std::optional<EdgeLabel> known_edge_label(std::uint32_t e) const {
     const std::uint8_t t = s_.edge_type[e];
     const std::uint32_t value = s_.edge_name[e];
     if (t == m_.e_element && value <= EdgeLabel::kMaxIndex) return EdgeLabel::index(value);
     if (m_.edge_has_index(t)) {
-      if (value < kSmallNumbers) {
-        if (numbers_.empty()) numbers_.assign(kSmallNumbers, kUnset);
-        StringId& id = numbers_[value];
-        if (id == kUnset) id = b_.intern(std::to_string(value));
-        return EdgeLabel::named(id);
-      }
-      return EdgeLabel::named(b_.intern(std::to_string(value)));
+      if (value < kSmallNumbers) return EdgeLabel::named(numbers_[value]);
+      return std::nullopt;
     }
     return EdgeLabel::named(text(value));
   }
@@ -148,18 +157,37 @@ GraphColumns node_columns(const v8::Snapshot& s, Namer& namer) {
 
 // The parsed edge columns become the graph's, rewritten in place: names to
 // labels, types to retaining or not. V8 lists edges grouped by source in
-// node order with ordinal targets, which is already the graph's CSR. The
-// Namer reads each edge before it is overwritten; nothing reads the parsed
-// edges afterwards.
-void adopt_edges(v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphColumns& c) {
-  for (std::size_t e = 0; e < s.edge_count(); ++e) {
-    const EdgeLabel label = namer.edge_label(static_cast<std::uint32_t>(e));
-    s.edge_name[e] = label.raw();
+// node order with ordinal targets, which is already the graph's CSR. Each
+// edge is read before it is overwritten, and nothing reads the parsed edges
+// afterwards. Interns nothing (it runs beside node_columns): returns the
+// edges whose label is a number still to intern, their index left in place.
+std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Retention& r, const Namer& namer) {
+  std::vector<std::uint32_t> unnamed;
+  for (std::uint32_t e = 0; e < s.edge_count(); ++e) {
+    const std::optional<EdgeLabel> label = namer.known_edge_label(e);
+    if (label) {
+      s.edge_name[e] = label->raw();
+    } else {
+      unnamed.push_back(e);
+    }
     s.edge_type[e] = static_cast<std::uint8_t>(r.retaining.test(e) ? EdgeKind::Strong : EdgeKind::Weak);
+  }
+  return unnamed;
+}
+
+// The graph's columns: the nodes named on this thread while the edges are
+// labelled on a second one (each side about half of the work).
+GraphColumns graph_columns(v8::Snapshot& s, const v8::Retention& r, Namer& namer) {
+  std::future<std::vector<std::uint32_t>> labelled =
+      std::async(std::launch::async, [&] { return label_edges_in_place(s, r, namer); });
+  GraphColumns c = node_columns(s, namer);  // if this throws, the future's destructor waits
+  for (const std::uint32_t e : labelled.get()) {
+    s.edge_name[e] = EdgeLabel::named(namer.intern(std::to_string(s.edge_name[e]))).raw();
   }
   c.edge_target = std::move(s.edge_to);
   c.edge_label = std::move(s.edge_name);
   c.edge_kind = std::move(s.edge_type);
+  return c;
 }
 
 // heapscope's super-root stands for V8's synthetic root: its roots are the
@@ -226,8 +254,7 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   Namer namer(snapshot, retention, builder);
   add_roots(snapshot, retention, namer, builder);  // reads the edges: before adopt_edges
   add_meta(snapshot, retention, builder, warnings);  // counts the edges: before adopt_edges
-  built.columns = node_columns(snapshot, namer);
-  adopt_edges(snapshot, retention, namer, built.columns);
+  built.columns = graph_columns(snapshot, retention, namer);
   spdlog::debug("v8: graph columns in {:.0f} ms", clock.lap() * 1e3);
   return built;  // the parsed columns are freed here, before build()
 }
