@@ -31,6 +31,7 @@ struct TakenCore {
   std::string program;  // the binary's name, as root names show it
   std::string core;
   std::vector<Planted> planted;
+  bool by_kernel = false;  // written by the kernel (threads after the first in no fixed order)
 };
 
 inline std::string work_dir() {
@@ -38,13 +39,17 @@ inline std::string work_dir() {
   return std::string(w && *w ? w : "/tmp") + "/core";
 }
 
+enum class CoreWriter { Gcore, Kernel };
+
 // Runs make_core.py; exits the test process with 77 (ctest: skipped) when
 // this machine cannot take cores.
-inline TakenCore take_core(const std::string& source, const std::string& name, const std::string& filter = "") {
+inline TakenCore take_core(const std::string& source, const std::string& name, const std::string& filter = "",
+                           CoreWriter writer = CoreWriter::Gcore) {
   const std::string src = std::string(HEAPSCOPE_SOURCE_DIR) + "/testdata/core/" + source;
   std::string cmd = "python3 " + std::string(HEAPSCOPE_SOURCE_DIR) + "/testdata/core/make_core.py " + src + " " +
                     work_dir() + " --name " + name;
   if (!filter.empty()) cmd += " --filter " + filter;
+  if (writer == CoreWriter::Kernel) cmd += " --kernel";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("cannot run " + cmd);
   std::string out;
@@ -60,6 +65,7 @@ inline TakenCore take_core(const std::string& source, const std::string& name, c
   TakenCore taken;
   taken.program = name;
   taken.core = out;
+  taken.by_kernel = writer == CoreWriter::Kernel;
   std::ifstream addrs(work_dir() + "/" + name + ".addrs");
   std::string line;
   while (std::getline(addrs, line)) {
