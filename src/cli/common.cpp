@@ -13,7 +13,13 @@ readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOpti
   spdlog::debug("reading {}", path);
   readers::Snapshot snapshot = readers::read_snapshot(path, options);
   for (const std::string& warning : snapshot.warnings) spdlog::warn("{}: {}", path, warning);
-  spdlog::debug("{}: read as {}", path, snapshot.format);
+  if (snapshot.graph) {
+    const HeapGraph& g = *snapshot.graph;
+    spdlog::debug("{}: read as {}: {} objects, {} edges, {} strings", path, snapshot.format, g.object_count(),
+                  g.edge_count(), g.strings().size());
+  } else {
+    spdlog::debug("{}: read as {}", path, snapshot.format);
+  }
   return snapshot;
 }
 
