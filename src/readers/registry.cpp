@@ -2,8 +2,6 @@
 // the one entry point that opens a file and picks the reader for it.
 #include <algorithm>
 
-#include <malloc.h>
-
 #include "heapscope/error.hpp"
 #include "readers/core/core_reader.hpp"
 #include "readers/json_graph/json_graph_reader.hpp"
@@ -36,11 +34,6 @@ Snapshot read_snapshot(const InputFile& input, const ReadOptions& options) {
       Snapshot snapshot = reader->read(input, options);
       snapshot.path = input.path();
       snapshot.format = std::string(reader->name());
-      // A reader's scratch (maps, small vectors, temporary strings) ends up
-      // as free memory inside malloc's heap, which glibc keeps: 34-55 MB
-      // after a 5M-node V8 snapshot or a 1.7M-object Python core. Hand it
-      // back before the analysis allocates its own.
-      malloc_trim(0);
       return snapshot;
     } catch (const InputError& e) {
       throw e.with_context(input.path(), std::string(reader->name()));
