@@ -170,6 +170,32 @@ HeapGraph GraphBuilder::build() && {
 
 namespace {
 
+// Sorts [first, last). Keys that arrive as a few ascending runs, as V8's
+// node ids do (ids grow as objects are first seen: a 1M-node snapshot has 4
+// runs), are merged run by run in linear time; anything else is sorted.
+template <class It>
+void sort_runs(It first, It last) {
+  constexpr std::size_t kMaxRuns = 64;
+  std::vector<It> starts{first};
+  for (It i = first; i != last && i + 1 != last; ++i) {
+    if (*(i + 1) < *i) {
+      if (starts.size() == kMaxRuns) {
+        std::sort(first, last);
+        return;
+      }
+      starts.push_back(i + 1);
+    }
+  }
+  while (starts.size() > 1) {
+    std::vector<It> merged;
+    for (std::size_t k = 0; k < starts.size(); k += 2) {
+      if (k + 1 < starts.size()) std::inplace_merge(starts[k], starts[k + 1], k + 2 < starts.size() ? starts[k + 2] : last);
+      merged.push_back(starts[k]);
+    }
+    starts.swap(merged);
+  }
+}
+
 // Object nodes in object id order. Sorting (id, node) pairs compares ids in
 // place (sorting node numbers by object_id[node] would miss the cache on
 // every comparison); when every id fits 32 bits, as V8's do, a pair packs
@@ -182,13 +208,13 @@ BigVector<NodeIndex> sort_nodes_by_id(const BigVector<std::uint64_t>& object_id)
   if (ids_fit_32_bits) {
     BigVector<std::uint64_t> keys(node_count - 1);
     for (NodeIndex n = 1; n < node_count; ++n) keys[n - 1] = object_id[n] << 32 | n;
-    std::sort(keys.begin(), keys.end());
+    sort_runs(keys.begin(), keys.end());
     for (std::size_t i = 0; i < keys.size(); ++i) sorted[i] = static_cast<NodeIndex>(keys[i]);
     return sorted;
   }
   BigVector<std::pair<std::uint64_t, NodeIndex>> by_id(node_count - 1);
   for (NodeIndex n = 1; n < node_count; ++n) by_id[n - 1] = {object_id[n], n};
-  std::sort(by_id.begin(), by_id.end());
+  sort_runs(by_id.begin(), by_id.end());
   for (std::size_t i = 0; i < by_id.size(); ++i) sorted[i] = by_id[i].second;
   return sorted;
 }

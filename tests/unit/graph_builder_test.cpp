@@ -198,3 +198,34 @@ TEST_CASE("adopted columns with an edge target out of range are an input error")
   og.edges[2].push_back({static_cast<std::uint32_t>(og.ids.size()), false});
   CHECK_THROWS_AS(build_from_columns(og), InputError);
 }
+
+TEST_CASE("nodes_by_id is sorted whether ids come in a few ascending runs or in no order") {
+  // Runs as V8 lists its ids (merged run by run), random order (sorted), both
+  // with ids that fit 32 bits and ids that do not.
+  for (const std::uint64_t base : {std::uint64_t{0}, std::uint64_t{1} << 40}) {
+    for (const int runs : {1, 3, 64, 65, 0}) {
+      CAPTURE(base);
+      CAPTURE(runs);
+      std::vector<std::uint64_t> ids;  // ascending
+      for (std::uint64_t i = 0; i < 10'000; ++i) ids.push_back(base + 3 * i + 1);
+      // Re-order into `runs` ascending runs (or shuffle for 0).
+      std::vector<std::uint64_t> order;
+      if (runs > 0) {
+        for (int r = 0; r < runs; ++r) {
+          for (std::size_t i = static_cast<std::size_t>(r); i < ids.size(); i += static_cast<std::size_t>(runs)) order.push_back(ids[i]);
+        }
+      } else {
+        order = ids;
+        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[(i * 7919) % (i + 1)]);
+      }
+      GraphBuilder b;
+      const StringId a = b.intern("A");
+      for (const std::uint64_t id : order) b.add_node(id, a, 1);
+      const HeapGraph g = std::move(b).build();
+      std::vector<std::uint64_t> sorted;
+      for (const NodeIndex node : g.nodes_by_id()) sorted.push_back(g.object_id(node));
+      CHECK(sorted == ids);
+      CHECK(g.find(ids[ids.size() / 2]) != kNoNode);
+    }
+  }
+}
