@@ -44,7 +44,9 @@ struct DominatorChildren {
     return {child.data() + begin[n], child.data() + begin[n + 1]};
   }
 };
-// Children sorted by retained size descending, then object id.
+// Children in preorder (not by size: the walks over the whole tree need no
+// order, and the few nodes a report looks into are sorted there, which
+// saved sorting five million lists for a V8 snapshot).
 DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree& tree);
 
 }  // namespace heapscope

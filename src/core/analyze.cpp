@@ -213,6 +213,19 @@ std::string describe_suspect(const SuspectRow& row) {
 
 }  // namespace
 
+namespace {
+
+// A node's children in the dominator tree, biggest retained size first
+// (ties by object id, so reports do not depend on node order).
+std::vector<NodeIndex> children_by_retained(const GraphAnalysis& a, NodeIndex node) {
+  const auto kids = a.children.of(node);
+  std::vector<NodeIndex> sorted(kids.begin(), kids.end());
+  std::sort(sorted.begin(), sorted.end(), by_retained(a));
+  return sorted;
+}
+
+}  // namespace
+
 std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptions& options) {
   std::vector<SuspectRow> rows;
   const auto threshold = static_cast<std::uint64_t>(options.suspect_threshold * static_cast<double>(a.reachable_size()));
@@ -232,7 +245,7 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
     for (;;) {
       const auto kids = a.children.of(point);
       if (kids.empty()) break;
-      const NodeIndex biggest = kids.front();
+      const NodeIndex biggest = *std::min_element(kids.begin(), kids.end(), by_retained(a));
       if (static_cast<double>(a.tree.retained[biggest]) <
           options.accumulation_ratio * static_cast<double>(a.tree.retained[point])) {
         break;
@@ -244,7 +257,7 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
     // of them share a type: those are items of one accumulation (a few big
     // sessions in a cache), reported here, at their accumulation point.
     std::vector<NodeIndex> big_children;
-    for (const NodeIndex child : a.children.of(point)) {
+    for (const NodeIndex child : children_by_retained(a, point)) {
       if (!big(child)) break;  // sorted by retained size
       big_children.push_back(child);
     }

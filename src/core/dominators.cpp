@@ -273,14 +273,6 @@ DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree
   for (NodeIndex node : tree.preorder) {
     if (node != kSuperRoot) children.child[fill[tree.idom[node]]++] = node;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    std::sort(children.child.begin() + static_cast<std::ptrdiff_t>(children.begin[i]),
-              children.child.begin() + static_cast<std::ptrdiff_t>(children.begin[i + 1]),
-              [&](NodeIndex a, NodeIndex b) {
-                if (tree.retained[a] != tree.retained[b]) return tree.retained[a] > tree.retained[b];
-                return graph.object_id(a) < graph.object_id(b);
-              });
-  }
   return children;
 }
 
