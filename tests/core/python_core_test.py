@@ -33,13 +33,16 @@ if python is None:
     sys.exit(77)
 
 
+SCRIPT = os.path.join(SOURCE_DIR, "testdata", "core", "py_leaks.py")
+
+
 def make_core(core_filter):
     outdir = os.path.dirname(work_path("python-core", "3.%d" % minor, "x"))
     name = "py3%d-%s" % (minor, core_filter)
     env = dict(os.environ, PYTHONPATH=os.path.join(SOURCE_DIR, "python"))
     made = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "testdata", "core", "make_core.py"),
                            "--python", python, "--filter", core_filter, "--name", name,
-                           os.path.join(SOURCE_DIR, "testdata", "core", "py_leaks.py"), outdir, str(N)],
+                           SCRIPT, outdir, str(N)],
                           capture_output=True, text=True, env=env, timeout=300)
     if made.returncode == 77:
         print(made.stderr.strip())
@@ -107,13 +110,27 @@ for core_filter in ("0x33", "0x37"):
     info = json.loads(out)
     check_equal(info["meta"].get("python.version", "")[:4], "3.%d" % minor, "%s: version found" % what)
     code, out, _ = run("dominators", core, "--format", "jsonl")
-    leaked_ids = [row["id"] for row in map(json.loads, out.splitlines()) if row["type"] == "__main__.Leaked"]
+    dominator_rows = [json.loads(line) for line in out.splitlines()]
+    leaked_ids = [row["id"] for row in dominator_rows if row["type"] == "__main__.Leaked"]
     if leaked_ids:
         code, out, _ = run("paths", core, str(leaked_ids[0]), "--format", "json", "-k", "1")
         chains = json.loads(out)
         text = json.dumps(chains)
         check("external (1 unseen reference) __main__.Leaked" in text, "%s: Leaked is an external root: %s"
               % (what, text[:300]))
+
+    # The main thread's frame is a root named with its function, file and
+    # the line it is at: the script's `time.sleep(600)`.
+    with open(SCRIPT) as f:
+        sleep_line = next(i for i, line in enumerate(f, 1) if line.startswith("time.sleep("))
+    frame_ids = [row["id"] for row in dominator_rows if row["type"] == "frame"]
+    frame_roots = []
+    for frame_id in frame_ids:
+        code, paths_out, _ = run("paths", core, str(frame_id), "--format", "json", "-k", "1")
+        frame_roots += [step["edge"] for chain in json.loads(paths_out)["entries"][0]["chains"]
+                        for step in chain["steps"][:1]]
+    want = "thread 1 frame <module>() at %s:%d" % (SCRIPT, sleep_line)
+    check(want in frame_roots, "%s: a frame root %r among %r" % (what, want, frame_roots))
 
     # The cache: the top suspect holds the N sessions under module __main__.
     top = report["suspects"][0] if report["suspects"] else None

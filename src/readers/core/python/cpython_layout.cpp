@@ -38,6 +38,10 @@ CpythonLayout layout_311() {
   l.iframe_previous = 0x30;
   l.iframe_localsplus = 0x48;
   l.iframe_owner = 0x45;
+  l.iframe_instr = 0x38;
+  l.code_firstlineno = 0x48;
+  l.code_linetable = 0x88;
+  l.code_adaptive = 0xb8;
   l.ht_qualname = 0x360;
   l.ht_cached_keys = 0x368;
   l.ascii_data = 48;
@@ -63,6 +67,10 @@ CpythonLayout layout_312() {
   l.iframe_previous = 0x8;
   l.iframe_localsplus = 0x48;
   l.iframe_owner = 0x46;
+  l.iframe_instr = 0x38;
+  l.code_firstlineno = 0x44;
+  l.code_linetable = 0x88;
+  l.code_adaptive = 0xc0;
   l.ht_qualname = 0x368;
   l.ht_cached_keys = 0x370;
   l.ascii_data = 40;
@@ -83,8 +91,9 @@ namespace debug_word {
 constexpr std::size_t kVersion = 1, kFreeThreaded = 2, kInterpretersHead = 5, kThreadsHead = 9, kGc = 10,
                       kModules = 11, kSysdict = 12, kBuiltins = 13, kTstateNext = 21, kTstateCurrentFrame = 23,
                       kTstateThreadId = 24, kFramePrevious = 29, kFrameExecutable = 30, kFrameLocalsplus = 32,
-                      kFrameOwner = 33, kCodeFilename = 35, kCodeName = 36, kCodeQualname = 37,
-                      kCodeLocalsplusnames = 41, kObType = 45, kTpName = 47, kTpFlags = 49, kTupleItems = 51,
+                      kFrameInstrPtr = 31, kFrameOwner = 33, kCodeFilename = 35, kCodeName = 36,
+                      kCodeQualname = 37, kCodeLinetable = 38, kCodeFirstlineno = 39, kCodeLocalsplusnames = 41,
+                      kCodeAdaptive = 43, kObType = 45, kTpName = 47, kTpFlags = 49, kTupleItems = 51,
                       kListItems = 54, kDictKeys = 57, kDictValues = 58, kAsciiSize = 70;
 constexpr std::size_t kCount = 71;
 }  // namespace debug_word
@@ -122,6 +131,10 @@ CpythonLayout layout_313(const CoreImage& image, std::uint64_t runtime, std::str
   l.code_name = w[kCodeName];
   l.code_qualname = w[kCodeQualname];
   l.code_localsplusnames = w[kCodeLocalsplusnames];
+  l.iframe_instr = w[kFrameInstrPtr];
+  l.code_linetable = w[kCodeLinetable];
+  l.code_firstlineno = w[kCodeFirstlineno];
+  l.code_adaptive = w[kCodeAdaptive];
   l.ht_qualname = 0x368;
   l.ht_cached_keys = 0x370;
   l.ascii_data = w[kAsciiSize];

@@ -34,11 +34,20 @@ struct CpythonLayout {
   std::uint64_t iframe_previous = 0;
   std::uint64_t iframe_localsplus = 0;
   std::uint64_t iframe_owner = 0;
+  // The instruction the frame is at (3.11/3.12 prev_instr, 3.13 instr_ptr:
+  // either points at the instruction being executed, a call for a caller).
+  std::uint64_t iframe_instr = 0;
   // PyCodeObject
   std::uint64_t code_localsplusnames = 0x60;
   std::uint64_t code_filename = 0x70;
   std::uint64_t code_name = 0x78;
   std::uint64_t code_qualname = 0x80;
+  // Line numbers: co_firstlineno (int), co_linetable (bytes), and where the
+  // bytecode starts (co_code_adaptive; the type's tp_basicsize).
+  // 0 where unknown: frames are then named without a line.
+  std::uint64_t code_firstlineno = 0;
+  std::uint64_t code_linetable = 0;
+  std::uint64_t code_adaptive = 0;
   // Type objects
   std::uint64_t tp_name = 0x18, tp_basicsize = 0x20, tp_itemsize = 0x28, tp_flags = 0xa8, tp_dict = 0x108;
   std::uint64_t ht_qualname = 0, ht_cached_keys = 0;
