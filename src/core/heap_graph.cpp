@@ -107,7 +107,7 @@ HeapGraph GraphBuilder::build() && {
   IdIndex ids(naming_ == TargetNaming::ById ? node_count : 0);
   if (naming_ == TargetNaming::ById) {
     for (NodeIndex n = 1; n < node_count; ++n) {
-      const NodeIndex previous = ids.insert(object_id_[n], n);
+      const NodeIndex previous = ids.insert(object_id_[n], n, object_id_.data());
       if (previous != kNoNode) {
         throw InputError("duplicate node id " + std::to_string(object_id_[n]) + " (objects #" +
                          std::to_string(previous - 1) + " and #" + std::to_string(n - 1) + ")");
@@ -115,7 +115,7 @@ HeapGraph GraphBuilder::build() && {
     }
   }
   auto resolve = [&](std::uint64_t target) -> NodeIndex {
-    if (naming_ == TargetNaming::ById) return ids.find(target);
+    if (naming_ == TargetNaming::ById) return ids.find(target, object_id_.data());
     return target + 1 < node_count ? static_cast<NodeIndex>(target + 1) : kNoNode;
   };
 
@@ -198,24 +198,45 @@ void sort_runs(It first, It last) {
 
 // Object nodes in object id order. Sorting (id, node) pairs compares ids in
 // place (sorting node numbers by object_id[node] would miss the cache on
-// every comparison); when every id fits 32 bits, as V8's do, a pair packs
-// into one 64-bit key: half the memory, and a faster sort.
+// every comparison). When every id fits 32 bits, as V8's do, a pair packs
+// into one 64-bit key: half the memory, and a faster sort. Otherwise the
+// pairs are made one id range at a time (ranges of about equal size, cut at
+// sampled ids), so they never exist for all nodes at once: for a Python
+// core, whose ids are addresses, that was the read's peak (16 bytes a node).
 BigVector<NodeIndex> sort_nodes_by_id(const BigVector<std::uint64_t>& object_id) {
-  const std::size_t node_count = object_id.size();
-  BigVector<NodeIndex> sorted(node_count - 1);
+  const std::size_t objects = object_id.size() - 1;  // nodes 1..objects
+  BigVector<NodeIndex> sorted(objects);
   const bool ids_fit_32_bits =
       std::all_of(object_id.begin(), object_id.end(), [](std::uint64_t id) { return id <= 0xFFFFFFFFu; });
   if (ids_fit_32_bits) {
-    BigVector<std::uint64_t> keys(node_count - 1);
-    for (NodeIndex n = 1; n < node_count; ++n) keys[n - 1] = object_id[n] << 32 | n;
+    BigVector<std::uint64_t> keys(objects);
+    for (NodeIndex n = 1; n <= objects; ++n) keys[n - 1] = object_id[n] << 32 | n;
     sort_runs(keys.begin(), keys.end());
-    for (std::size_t i = 0; i < keys.size(); ++i) sorted[i] = static_cast<NodeIndex>(keys[i]);
+    for (std::size_t i = 0; i < objects; ++i) sorted[i] = static_cast<NodeIndex>(keys[i]);
     return sorted;
   }
-  BigVector<std::pair<std::uint64_t, NodeIndex>> by_id(node_count - 1);
-  for (NodeIndex n = 1; n < node_count; ++n) by_id[n - 1] = {object_id[n], n};
-  sort_runs(by_id.begin(), by_id.end());
-  for (std::size_t i = 0; i < by_id.size(); ++i) sorted[i] = by_id[i].second;
+  constexpr std::size_t kRanges = 16, kSample = 4096;
+  std::vector<std::uint64_t> sample;
+  const std::size_t step = std::max<std::size_t>(1, objects / kSample);
+  for (std::size_t n = 1; n <= objects; n += step) sample.push_back(object_id[n]);
+  std::sort(sample.begin(), sample.end());
+  std::vector<std::uint64_t> cuts;  // range r holds ids in [cuts[r-1], cuts[r])
+  for (std::size_t r = 1; r < kRanges; ++r) cuts.push_back(sample[r * sample.size() / kRanges]);
+  auto range_of = [&cuts](std::uint64_t id) {
+    return static_cast<std::size_t>(std::upper_bound(cuts.begin(), cuts.end(), id) - cuts.begin());
+  };
+  std::vector<std::size_t> begin(kRanges + 1, 0);
+  for (std::size_t n = 1; n <= objects; ++n) ++begin[range_of(object_id[n]) + 1];
+  std::partial_sum(begin.begin(), begin.end(), begin.begin());
+  std::vector<std::size_t> fill(begin.begin(), begin.end() - 1);
+  for (NodeIndex n = 1; n <= objects; ++n) sorted[fill[range_of(object_id[n])]++] = n;
+  BigVector<std::pair<std::uint64_t, NodeIndex>> pairs;
+  for (std::size_t r = 0; r < kRanges; ++r) {
+    pairs.clear();
+    for (std::size_t i = begin[r]; i < begin[r + 1]; ++i) pairs.push_back({object_id[sorted[i]], sorted[i]});
+    sort_runs(pairs.begin(), pairs.end());
+    for (std::size_t i = 0; i < pairs.size(); ++i) sorted[begin[r] + i] = pairs[i].second;
+  }
   return sorted;
 }
 

@@ -206,7 +206,7 @@ class Walker {
   // Index of the object at p, adding it (to be described later) when new;
   // -1 when p is not a valid object.
   std::int64_t object_index(std::uint64_t p) {
-    if (const std::uint32_t known = index_.find(p); known != IdIndex::kAbsent) return known;
+    if (const std::uint32_t known = index_.find(p, objects_.data()); known != IdIndex::kAbsent) return known;
     if (!valid_object(p)) {
       ++stats_.bad_pointers;
       return -1;
@@ -216,8 +216,8 @@ class Walker {
 
   std::int64_t add_object(std::uint64_t p, bool tracked) {
     const auto index = static_cast<std::int64_t>(objects_.size());
-    index_.insert(p, static_cast<std::uint32_t>(index));
     objects_.push_back(p);
+    index_.insert(p, static_cast<std::uint32_t>(index), objects_.data());
     tracked ? ++stats_.gc_tracked : ++stats_.untracked;
     return index;
   }
@@ -494,7 +494,7 @@ class Walker {
     for (std::uint64_t off = 0; off + 8 <= length; off += 8) {
       const std::uint64_t w = load_u64(data + off);
       if (w == 0 || (w & 7) != 0 || std::find(skip.begin(), skip.end(), w) != skip.end()) continue;
-      if (index_.find(w) != IdIndex::kAbsent || valid_object(w)) edges.push_back({w, kNoString});
+      if (index_.find(w, objects_.data()) != IdIndex::kAbsent || valid_object(w)) edges.push_back({w, kNoString});
     }
   }
 
@@ -585,7 +585,7 @@ class Walker {
                              " does not link back to the one before it");
         }
         const std::uint64_t object = node + 16;
-        if (index_.find(object) != IdIndex::kAbsent) {
+        if (index_.find(object, objects_.data()) != IdIndex::kAbsent) {
           warnings.push_back("CPython gc list at " + hex(head) + " loops at " + hex(object));
           break;
         }
