@@ -1,5 +1,6 @@
 #include "heapscope/string_table.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -23,7 +24,7 @@ StringTable::StringTable() {
 
 void StringTable::reserve(std::size_t count) {
   views_.reserve(count);
-  if (count * 2 > slots_.size()) grow_index(count * 2);
+  if (count * 10 > slots_.size() * 7) grow_index(count * 10 / 7 + 1);
 }
 
 std::string_view StringTable::store(std::string_view text) {
@@ -45,8 +46,7 @@ std::string_view StringTable::store(std::string_view text) {
 }
 
 std::size_t StringTable::slot_of(std::string_view text, std::uint32_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+  for (std::size_t slot = home(hash);; slot = slot + 1 == slots_.size() ? 0 : slot + 1) {
     const std::uint64_t entry = slots_[slot];
     if (entry == 0) return slot;
     if (slot_hash(entry) == hash && views_[slot_id(entry)] == text) return slot;
@@ -54,15 +54,12 @@ std::size_t StringTable::slot_of(std::string_view text, std::uint32_t hash) cons
 }
 
 void StringTable::grow_index(std::size_t min_slots) {
-  std::size_t size = 64;
-  while (size < min_slots) size *= 2;
-  std::vector<std::uint64_t> old(size, 0);
+  BigVector<std::uint64_t> old(std::max<std::size_t>(min_slots, 64), 0);
   old.swap(slots_);
-  const std::size_t mask = size - 1;
   for (const std::uint64_t entry : old) {
     if (entry == 0) continue;
-    std::size_t slot = slot_hash(entry) & mask;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask;
+    std::size_t slot = home(slot_hash(entry));
+    while (slots_[slot] != 0) slot = slot + 1 == slots_.size() ? 0 : slot + 1;
     slots_[slot] = entry;
   }
 }
@@ -73,7 +70,7 @@ StringId StringTable::intern_hashed(std::string_view text, std::uint32_t hash) {
   const auto id = static_cast<StringId>(views_.size());
   views_.push_back(store(text));
   slots_[slot] = slot_entry(hash, id);
-  if (views_.size() * 2 > slots_.size()) grow_index(slots_.size() * 2);  // load stays at most 1/2
+  if (views_.size() * 10 > slots_.size() * 7) grow_index(slots_.size() + slots_.size() / 2);  // at most 70% full
   return id;
 }
 

@@ -265,10 +265,21 @@ class Walker {
     return out + quote;
   }
 
-  // The edge name of a dict value: the key's repr for str and small int keys.
+  // The edge name of a dict value: the key's repr for str and small int
+  // keys. Cached by the key's object number once the walk has one (a column,
+  // not a map: a core holds hundreds of thousands of distinct keys).
   StringId key_label(std::uint64_t key) {
-    auto [it, inserted] = key_labels_.try_emplace(key, kNoString);
-    if (!inserted) return it->second;
+    const std::uint32_t k = index_.find(key, objects_.data());
+    if (k != IdIndex::kAbsent && k < key_labels_.size() && key_labels_[k] != kNoLabelYet) return key_labels_[k];
+    const StringId label = make_key_label(key);
+    if (k != IdIndex::kAbsent) {
+      if (k >= key_labels_.size()) key_labels_.resize(objects_.size(), kNoLabelYet);
+      key_labels_[k] = label;
+    }
+    return label;
+  }
+
+  StringId make_key_label(std::uint64_t key) {
     const TypeInfo& t = type_info(word(key + 8));
     std::string text;
     if (t.valid && t.layout == Layout::Str) {
@@ -278,8 +289,7 @@ class Walker {
     } else if (t.valid && t.text == "int") {
       text = int_text(key);
     }
-    it->second = text.empty() ? kNoString : builder_strings_.intern(text);
-    return it->second;
+    return text.empty() ? kNoString : builder_strings_.intern(text);
   }
 
   static std::string signed_text(bool negative, std::uint64_t value) {
@@ -859,7 +869,9 @@ class Walker {
   std::unordered_map<std::uint64_t, TypeInfo> types_;
   // static builtin type -> (its dict, its subclasses), from the interpreter (3.12+)
   std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> static_type_state_;
-  std::unordered_map<std::uint64_t, StringId> key_labels_, attribute_labels_;
+  static constexpr StringId kNoLabelYet = 0xFFFFFFFFu;
+  BigVector<StringId> key_labels_;  // by object number: a dict key's label, kNoLabelYet
+  std::unordered_map<std::uint64_t, StringId> attribute_labels_;
   std::vector<StringId> index_labels_;
   std::uint64_t str_type_ = 0;
 
