@@ -28,24 +28,43 @@ class GraphScanner {
   GraphScanner(const CoreImage& image, MallocHeap& heap, GraphBuilder& builder, CoreGraphStats& stats)
       : image_(image), heap_(heap), builder_(builder), stats_(stats) {}
 
-  void run() {
+  // The graph's columns, filled in place (GraphColumns: allocations in
+  // address order, each one's edges together, targets as allocation
+  // numbers), so no builder holds a second copy of the edges.
+  GraphColumns run() {
     collect_vtables();
     const auto& allocs = heap_.allocations();
-    builder_.reserve(allocs.size(), estimate_edges());
+    const std::size_t n = allocs.size();
+    GraphColumns c;
+    c.object_id.resize(n + 1);
+    c.shallow_size.resize(n + 1);
+    c.type.resize(n + 1);
+    c.name.resize(n + 1);
+    c.out_begin.resize(n + 2);
+    // Room for the roots' edges too, which go in front (reserving big arrays maps address space only).
+    const std::size_t edges = estimate_edges() + stats_.roots;
+    c.edge_target.reserve(edges);
+    c.edge_label.reserve(edges);
     tcache_type_ = builder_.intern("glibc tcache_perthread_struct");
     const auto& tcaches = heap_.tcache_structs();
-    for (std::size_t i = 0; i < allocs.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       const Allocation& a = allocs[i];
       const bool is_tcache = std::binary_search(tcaches.begin(), tcaches.end(), a.user);
       const std::uint8_t* bytes = image_.pointer(a.user, a.usable);
-      builder_.add_node(a.user, is_tcache ? tcache_type_ : type_of(a, bytes), a.usable);
+      c.object_id[i + 1] = a.user;
+      c.shallow_size[i + 1] = a.usable;
+      c.type[i + 1] = is_tcache ? tcache_type_ : type_of(a, bytes);
+      c.out_begin[i + 1] = c.edge_target.size();
       if (!bytes) {
         ++stats_.unreadable_allocations;
         continue;
       }
       if (is_tcache) continue;  // its pointers lead to free chunks only
-      scan_words(i, a, bytes);
+      scan_words(i, a, bytes, c);
     }
+    c.out_begin[n + 1] = c.edge_target.size();
+    c.edge_kind.assign(c.edge_target.size(), static_cast<std::uint8_t>(EdgeKind::Strong));
+    return c;
   }
 
  private:
@@ -97,12 +116,13 @@ class GraphScanner {
     return EdgeLabel::named(offset_labels_[slot]);
   }
 
-  void scan_words(std::size_t self, const Allocation& a, const std::uint8_t* bytes) {
+  void scan_words(std::size_t self, const Allocation& a, const std::uint8_t* bytes, GraphColumns& c) {
     for (std::uint64_t off = 0; off + 8 <= a.usable; off += 8) {
       const std::uint64_t v = load_u64(bytes + off);
       const auto target = heap_.find(v);
       if (!target || *target == self) continue;
-      builder_.add_edge(*target, label_for(off));
+      c.edge_target.push_back(static_cast<NodeIndex>(*target));
+      c.edge_label.push_back(label_for(off).raw());
       ++stats_.edges;
     }
   }
@@ -208,7 +228,7 @@ HeapGraph build_core_graph(const CoreImage& image, MallocHeap& heap, std::vector
   GraphBuilder builder(TargetNaming::ByOrdinal);
   set_core_meta(builder, image, heap);
   add_core_roots(image, heap, builder, stats);
-  GraphScanner(image, heap, builder, stats).run();
+  GraphColumns columns = GraphScanner(image, heap, builder, stats).run();
   if (stats.unreadable_allocations > 0) {
     warnings.push_back(std::to_string(stats.unreadable_allocations) +
                        " allocations are not in the core (their pointers are unknown)");
@@ -217,7 +237,7 @@ HeapGraph build_core_graph(const CoreImage& image, MallocHeap& heap, std::vector
   builder.set_meta("vtable-typed allocations", std::to_string(stats.vtable_typed));
   heap.release_allocations();
   if (stats_out) *stats_out = stats;
-  return std::move(builder).build();
+  return std::move(builder).build(std::move(columns));
 }
 
 }  // namespace heapscope::readers::core
