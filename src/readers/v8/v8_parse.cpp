@@ -68,8 +68,8 @@ class Parser {
   // whether the edges were parsed.
   bool nodes_and_edges();
   // Where the edges array starts when `"edges":` follows the nodes array
-  // that starts at the scanner's position; nullptr otherwise.
-  const char* edges_after_nodes() const;
+  // that starts at `nodes`; nullptr otherwise.
+  const char* edges_after_nodes(const char* nodes) const;
   void edges();
   void strings();
   void locations();
@@ -310,19 +310,15 @@ void Parser::edges() {
   snap_.edge_to = std::move(parsed.to);
 }
 
-const char* Parser::edges_after_nodes() const {
-  // The nodes array holds only numbers, so its first ']' ends it (if it
-  // holds anything else, the nodes parse fails on it anyway).
-  const char* p = scan_.position();
-  const char* const end = p + scan_.remaining();
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Past `, "edges" :` when those tokens start at p (whitespace allowed), else nullptr.
+const char* past_edges_key(const char* p, const char* end) {
   auto skip_ws = [&] {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    while (p < end && is_ws(*p)) ++p;
   };
-  skip_ws();
-  if (p == end || *p != '[') return nullptr;
-  p = static_cast<const char*>(std::memchr(p, ']', static_cast<std::size_t>(end - p)));
-  if (p == nullptr) return nullptr;
-  ++p;
   skip_ws();
   if (p == end || *p++ != ',') return nullptr;
   skip_ws();
@@ -334,35 +330,57 @@ const char* Parser::edges_after_nodes() const {
   return p;
 }
 
+}  // namespace
+
+const char* Parser::edges_after_nodes(const char* nodes) const {
+  // The nodes array holds only numbers, so its first ']' ends it (if it
+  // holds anything else, the nodes parse fails on it anyway).
+  const char* const end = document_.data() + document_.size();
+  const char* p = nodes;
+  while (p < end && is_ws(*p)) ++p;
+  if (p == end || *p != '[') return nullptr;
+  p = static_cast<const char*>(std::memchr(p, ']', static_cast<std::size_t>(end - p)));
+  return p == nullptr ? nullptr : past_edges_key(p + 1, end);
+}
+
 bool Parser::nodes_and_edges() {
   // A thread starts in tens of microseconds; a megabyte parses in about two milliseconds.
   constexpr std::uint64_t kParallelFromBytes = std::uint64_t{1} << 20;
-  const char* const edges_start = scan_.remaining() >= kParallelFromBytes ? edges_after_nodes() : nullptr;
-  if (edges_start == nullptr) {
+  if (scan_.remaining() < kParallelFromBytes) {
     nodes();
     return false;
   }
-  const auto start = static_cast<std::size_t>(edges_start - document_.data());
-  // Without the nodes yet, the counts are bounded by the bytes (two a field
-  // at least): room for the edges, and for one root edge per node.
-  const std::uint64_t capacity = (document_.size() - start) / (2 * snap_.meta.edge_field_count) +
-                                 scan_.remaining() / (2 * snap_.meta.node_field_count) + 1;
-  std::future<ParsedEdges> ahead = std::async(std::launch::async, [&, start, capacity] {
-    json::Scanner scan(document_, release_, start);
-    return parse_edges(scan, snap_.meta, std::nullopt, capacity);
-  });
+  // The second thread finds where the nodes end (memchr, which also maps
+  // the pages the nodes parse is about to read) and parses the edges from
+  // there; nothing when the edges do not follow the nodes.
+  const char* const nodes_start = scan_.position();
+  std::future<std::optional<ParsedEdges>> ahead =
+      std::async(std::launch::async, [this, nodes_start]() -> std::optional<ParsedEdges> {
+        const char* const edges_start = edges_after_nodes(nodes_start);
+        if (edges_start == nullptr) return std::nullopt;
+        const auto start = static_cast<std::size_t>(edges_start - document_.data());
+        // Without the nodes yet, the counts are bounded by the bytes (two a
+        // field at least): room for the edges, and one root edge per node.
+        const std::uint64_t capacity =
+            (document_.size() - start) / (2 * snap_.meta.edge_field_count) +
+            static_cast<std::uint64_t>(edges_start - nodes_start) / (2 * snap_.meta.node_field_count) + 1;
+        json::Scanner scan(document_, release_, start);
+        return parse_edges(scan, snap_.meta, std::nullopt, capacity);
+      });
   nodes();  // if this throws, the future's destructor waits for the thread
   std::optional<ParsedEdges> parsed;
+  bool failed = false;
   try {
     parsed = ahead.get();
   } catch (const InputError&) {
-    // The careful parse below reports the problem exactly as it would alone.
+    failed = true;  // the careful parse below reports the problem exactly as it would alone
   }
+  if (past_edges_key(scan_.position(), document_.data() + document_.size()) == nullptr) return false;
   scan_.expect(',', "the top-level object");
   if (scan_.read_string("a top-level key") != "edges") fail("expected the \"edges\" key");
   scan_.expect(':', "the top-level object");
   const std::uint64_t nodes_length = std::uint64_t{snap_.node_count()} * snap_.meta.node_field_count;
-  if (!parsed || parsed->type.size() != snap_.first_edge.back() ||
+  if (failed || !parsed || parsed->type.size() != snap_.first_edge.back() ||
       (!parsed->type.empty() && parsed->max_to >= nodes_length)) {
     spdlog::debug("v8: the edges parsed alongside the nodes do not fit them; parsing them again to say why");
     parsed.reset();  // frees the columns before the careful parse makes its own
