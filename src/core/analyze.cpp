@@ -65,10 +65,23 @@ Summary summarize(const GraphAnalysis& a, const std::string& path, const std::st
 }
 
 std::vector<RetainerRow> top_retainers(const GraphAnalysis& a, std::size_t top) {
-  std::vector<NodeIndex> nodes(a.tree.preorder.begin() + 1, a.tree.preorder.end());
-  const std::size_t count = std::min(top, nodes.size());
-  std::partial_sort(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(count), nodes.end(),
-                    by_retained(a));
+  // The biggest `top` in one pass over the nodes in index order (retained
+  // sizes read front to back, not in the tree's order), kept in a heap.
+  const auto bigger = by_retained(a);
+  std::vector<NodeIndex> nodes;  // a heap: its front is the smallest kept
+  for (NodeIndex n = 1; n < a.graph.node_count() && top > 0; ++n) {
+    if (!a.tree.reachable(n)) continue;
+    if (nodes.size() < top) {
+      nodes.push_back(n);
+      std::push_heap(nodes.begin(), nodes.end(), bigger);
+    } else if (bigger(n, nodes.front())) {
+      std::pop_heap(nodes.begin(), nodes.end(), bigger);
+      nodes.back() = n;
+      std::push_heap(nodes.begin(), nodes.end(), bigger);
+    }
+  }
+  std::sort_heap(nodes.begin(), nodes.end(), bigger);
+  const std::size_t count = nodes.size();
   std::vector<RetainerRow> rows;
   for (std::size_t i = 0; i < count; ++i) {
     rows.push_back({a.view(nodes[i]), percent_of(a.tree.retained[nodes[i]], a.reachable_size()),
@@ -217,9 +230,13 @@ namespace {
 
 // A node's children in the dominator tree, biggest retained size first
 // (ties by object id, so reports do not depend on node order).
-std::vector<NodeIndex> children_by_retained(const GraphAnalysis& a, NodeIndex node) {
-  const auto kids = a.children.of(node);
-  std::vector<NodeIndex> sorted(kids.begin(), kids.end());
+// Only those retaining at least min_retained: the super-root of a V8
+// snapshot has millions of children, of which a few are big.
+std::vector<NodeIndex> children_by_retained(const GraphAnalysis& a, NodeIndex node, std::uint64_t min_retained) {
+  std::vector<NodeIndex> sorted;
+  for (const NodeIndex child : a.children.of(node)) {
+    if (a.tree.retained[child] >= min_retained) sorted.push_back(child);
+  }
   std::sort(sorted.begin(), sorted.end(), by_retained(a));
   return sorted;
 }
@@ -230,7 +247,6 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
   std::vector<SuspectRow> rows;
   const auto threshold = static_cast<std::uint64_t>(options.suspect_threshold * static_cast<double>(a.reachable_size()));
   if (a.reachable_size() == 0) return rows;
-  auto big = [&](NodeIndex n) { return a.tree.retained[n] >= std::max<std::uint64_t>(threshold, 1); };
 
   // Each work item is a subtree top. From it, descend while one child keeps
   // accumulation_ratio of its parent (MAT's accumulation point); then the
@@ -256,11 +272,7 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
     // Big children become suspects of their own, except when three or more
     // of them share a type: those are items of one accumulation (a few big
     // sessions in a cache), reported here, at their accumulation point.
-    std::vector<NodeIndex> big_children;
-    for (const NodeIndex child : children_by_retained(a, point)) {
-      if (!big(child)) break;  // sorted by retained size
-      big_children.push_back(child);
-    }
+    const std::vector<NodeIndex> big_children = children_by_retained(a, point, std::max<std::uint64_t>(threshold, 1));
     std::uint64_t in_big_children = 0;
     for (const NodeIndex child : big_children) {
       const auto same_type = std::count_if(big_children.begin(), big_children.end(), [&](NodeIndex other) {
