@@ -36,11 +36,7 @@ class GraphScanner {
     const auto& allocs = heap_.allocations();
     const std::size_t n = allocs.size();
     GraphColumns c;
-    c.object_id.resize(n + 1);
-    c.shallow_size.resize(n + 1);
-    c.type.resize(n + 1);
-    c.name.resize(n + 1);
-    c.out_begin.resize(n + 2);
+    c.size_nodes(n);
     // Room for the roots' edges too, which go in front (reserving big arrays maps address space only).
     const std::size_t edges = estimate_edges() + stats_.roots;
     c.edge_target.reserve(edges);

@@ -142,12 +142,7 @@ class Namer {
 // while the DevTools rules run on the first.
 GraphColumns sized_node_columns(std::size_t n, bool with_sites) {
   GraphColumns c;
-  c.object_id.resize(n + 1);
-  c.shallow_size.resize(n + 1);
-  c.type.resize(n + 1);
-  c.name.resize(n + 1);
-  c.out_begin.resize(n + 2);
-  if (with_sites) c.alloc_site.resize(n + 1);
+  c.size_nodes(n, with_sites);
   return c;
 }
 
