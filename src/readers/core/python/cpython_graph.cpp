@@ -406,10 +406,10 @@ class Walker {
     // A size that runs past readable memory comes from a word that only
     // looked like an object (or a damaged one): keep the fixed part.
     if (size > info.basicsize && image_.pointer(p, size) == nullptr) size = info.basicsize;
-    node_size_.push_back(size);
+    push_size(size);
     node_label_.push_back(label_of(p, info));
     node_type_.push_back(info.name);
-    edge_begin_.push_back(edge_target_.size());
+    push_edge_begin();
     for (const PendingEdge& e : edges) {
       const std::int64_t target = object_index(e.target);
       if (target < 0) continue;
@@ -740,7 +740,7 @@ class Walker {
       }
     }
     for (std::size_t i = node_type_.size(); i < objects_.size(); ++i) describe(i);
-    edge_begin_.push_back(edge_target_.size());
+    push_edge_begin();
 
     const std::size_t n = objects_.size();
     std::vector<std::uint32_t> found(n, 0);
@@ -794,20 +794,26 @@ class Walker {
     GraphBuilder& b = builder_;
     const std::size_t n = objects_.size();
     const std::size_t frames = frames_.size();
+    release_lookups();  // first: the 64-bit columns below are made while the walk's 32-bit ones still exist
     GraphColumns c;
+    // The sizes and edge offsets, 32-bit during the walk, widened to the
+    // graph's 64 bits one column at a time.
+    c.shallow_size.resize(n + 1);
+    for (std::size_t v = 0; v < n; ++v) c.shallow_size[v + 1] = size_of(v);
+    release(node_size_);
+    release(big_sizes_);
+    c.out_begin.resize(n + 2);
+    for (std::size_t v = 0; v <= n; ++v) c.out_begin[v + 1] = edge_begin_[v];
+    release(edge_begin_);
     c.object_id = std::move(objects_);
-    c.shallow_size = std::move(node_size_);
     c.type = std::move(node_type_);
     c.name = std::move(node_label_);
-    c.out_begin = std::move(edge_begin_);  // n + 1 entries
     c.edge_target = std::move(edge_target_);
     c.edge_label = std::move(edge_name_);  // EdgeLabel::named(id).raw() is the id itself
     // Slot 0 of the node columns is the super-root's.
     c.object_id.insert(c.object_id.begin(), 0);
-    c.shallow_size.insert(c.shallow_size.begin(), 0);
     c.type.insert(c.type.begin(), kNoString);
     c.name.insert(c.name.begin(), kNoString);
-    c.out_begin.insert(c.out_begin.begin(), 0);
     const StringId frame_type = b.intern("frame");
     for (std::size_t i = 0; i < frames; ++i) {
       c.object_id.push_back(frames_[i].first);
@@ -842,18 +848,25 @@ class Walker {
   static void release(T& container) {
     T().swap(container);
   }
-  void release_walk() {
+  // What only the walk needed.
+  void release_lookups() {
     index_.clear();
-    release(objects_);
-    release(node_size_);
-    release(node_type_);
-    release(node_label_);
-    release(edge_begin_);
-    release(edge_target_);
-    release(edge_name_);
-    release(frame_edges_);
     release(key_labels_);
     release(attribute_labels_);
+  }
+  void release_walk() { release(frame_edges_); }
+
+  // Sizes fit 32 bits for nearly every object; the rare bigger ones (a huge
+  // bytes or list) are kept on the side.
+  static constexpr std::uint32_t kBigSize = 0xFFFFFFFFu;
+  void push_size(std::uint64_t size) {
+    if (size >= kBigSize) big_sizes_[node_size_.size()] = size;
+    node_size_.push_back(size >= kBigSize ? kBigSize : static_cast<std::uint32_t>(size));
+  }
+  std::uint64_t size_of(std::size_t v) const { return node_size_[v] == kBigSize ? big_sizes_.at(v) : node_size_[v]; }
+  void push_edge_begin() {
+    if (edge_target_.size() > 0xFFFFFFFFu) throw InputError("more than 4,294,967,295 references between Python objects");
+    edge_begin_.push_back(static_cast<std::uint32_t>(edge_target_.size()));
   }
 
   const CoreImage& image_;
@@ -878,9 +891,10 @@ class Walker {
   IdIndex index_;
   // The graph's columns as the walk finds them (moved into GraphColumns).
   BigVector<std::uint64_t> objects_;
-  BigVector<std::uint64_t> node_size_;
+  BigVector<std::uint32_t> node_size_;  // kBigSize: in big_sizes_
+  std::unordered_map<std::size_t, std::uint64_t> big_sizes_;
   BigVector<StringId> node_type_, node_label_;
-  BigVector<EdgeIndex> edge_begin_;
+  BigVector<std::uint32_t> edge_begin_;  // per object, then the end: widened at build()
   BigVector<NodeIndex> edge_target_;
   BigVector<std::uint32_t> edge_name_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> frames_;  // (interpreter frame, code)
