@@ -272,6 +272,7 @@ class Rules {
       }
     };
     dfs(s_.root);
+    if (reached.count() == n_) return;  // the usual case: no orphans, no cliques
     BitSet retained(n_);
     for (std::uint32_t e = 0; e < s_.edge_count(); ++e) {
       if (r.retaining.test(e)) retained.set(s_.edge_to[e]);
