@@ -11,7 +11,11 @@ can compare the core with it; "-" (or the dumper not on PYTHONPATH) for none.
 - cyclic garbage: with the gc disabled, N // 2 Orphan pairs that point at
   each other, dropped;
 - reference-count leaks: N // 4 Leaked objects given one extra reference with
-  ctypes Py_IncRef, then dropped (nothing in the heap references them).
+  ctypes Py_IncRef, then dropped (nothing in the heap references them);
+- the same for objects the gc does not track, as a C extension leaks them:
+  N // 4 each of str ("leaked-str-NNNNNN"), bytes (200 zero bytes) and
+  float. No gc list holds them and nothing references them: only a scan of
+  pymalloc's blocks finds them.
 Prints "ready <pid>" and waits to be cored.
 """
 import ctypes
@@ -54,6 +58,9 @@ def plant():
         a.partner, b.partner = b, a
     for i in range(N // 4):
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(Leaked(i)))
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object("leaked-str-%06d" % i))
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(bytes(200 + i % 2)))
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(i + 0.5))
 
 
 plant()

@@ -2,7 +2,8 @@
 the minor): testdata/core/py_leaks.py plants a module-level cache (a list
 and a dict of N Session), cyclic garbage with the gc off (N Orphan in
 pairs) and reference-count leaks (N/4 Leaked given an extra count with
-ctypes Py_IncRef); the process is gcore'd with coredump_filter 0x33 and
+ctypes Py_IncRef, and N/4 each of str, bytes and float, which the gc does
+not track and only a scan of pymalloc's blocks finds); the process is gcore'd with coredump_filter 0x33 and
 0x37. The core must give the exact planted counts, the suspect and the
 chain, and name the same top suspect and chain as the project's dumper
 does for the same process at the same point."""
@@ -72,7 +73,22 @@ def check_refcount_section(report, what, bound_others=True):
     # 3.12+ keep in the interpreter, not in the type, must not be among them
     # (they were 224 dicts before the reader read that table).
     others = section["objects"] - suspects.get("__main__.Leaked", 0)
-    check(not bound_others or others < 150, "%s: %d other objects held from outside: %s" % (what, others, suspects))
+    if not bound_others:
+        return
+    # The untracked leaks (str, bytes, float; N/4 each) are found only by
+    # the scan of pymalloc's blocks: all of them, and few others of those
+    # types (C code holds ~100 str, a few bytes and floats).
+    for type_name, extra in (("str", 150), ("bytes", 20), ("float", 20)):
+        count = suspects.get(type_name, 0)
+        check(N // 4 <= count <= N // 4 + extra, "%s: %d %s among refcount leak suspects, want %d to %d"
+              % (what, count, type_name, N // 4, N // 4 + extra))
+        others -= min(count, N // 4)
+    # The scan also finds what C code holds that the walk cannot reach (the
+    # interned-string dict, codec and import caches): 200-300 objects here
+    # on top of the walk's 60-100. Bounded, so a regression shows: static
+    # types' dicts, which 3.12+ keep in the interpreter, were 224 dicts
+    # here before the reader read that table.
+    check(others < 400, "%s: %d other objects held from outside: %s" % (what, others, suspects))
 
 
 def chain_edges(suspect):

@@ -9,6 +9,7 @@
 #include "heapscope/error.hpp"
 #include "heapscope/id_index.hpp"
 #include "readers/core/bytes.hpp"
+#include "readers/core/python/pymalloc.hpp"
 
 namespace heapscope::readers::core::python {
 
@@ -124,6 +125,7 @@ class Walker {
     // The walk: objects are appended as they are found, so this loop also
     // reaches everything the first objects reference.
     for (std::size_t i = 0; i < objects_.size(); ++i) describe(i);
+    collect_unreferenced_blocks(warnings);
     add_refcount_roots();
     return build(warnings);
   }
@@ -572,6 +574,70 @@ class Walker {
     return kNoString;
   }
 
+  // ---- objects that only C code holds -----------------------------------------
+  // After the walk every object the heap references is known; what else
+  // lives in pymalloc's used blocks is held from outside the heap (a count
+  // leaked by C code, a C static) or is a bug of ours. Each such object is
+  // added (and described, so what it holds follows); add_refcount_roots()
+  // then makes it an "external" root, since no reference to it was found.
+  void collect_unreferenced_blocks(std::vector<std::string>& warnings) {
+    const PymallocScan scan = for_each_pymalloc_block(image_, rt_, warnings, [&](std::uint64_t block, std::uint32_t size) {
+      if (const std::uint64_t object = object_in_block(block, size); object != 0) {
+        add_object(object, false);
+        ++stats_.found_in_blocks;
+      }
+    });
+    stats_.pymalloc_blocks = scan.used_blocks;
+    stats_.pymalloc_scanned = scan.found;
+  }
+
+  // The object a used block holds and the walk has not found, or 0. The
+  // object starts after the block's gc header and pre-header, which its type
+  // says it has: 0, 16 (gc) or 32 (gc and a managed dict or weakref list)
+  // bytes in. Only types already seen qualify (every live type has other
+  // instances or a module that names it), the count must be a plausible
+  // one (pointers, as free-list links are, are not), a gc object must be
+  // untracked (tracked ones are in the gc lists), and the object's own size
+  // must round up to exactly this block's size class.
+  std::uint64_t object_in_block(std::uint64_t block, std::uint32_t block_size) {
+    // An object is at least 16 bytes (a count and a type): the candidates
+    // stay inside the block, a small block's neighbour is not looked at.
+    const std::size_t candidates = block_size >= 48 ? 3 : block_size >= 32 ? 2 : 1;
+    constexpr std::uint64_t kHeaders[] = {0, 16, 32};
+    for (std::size_t i = 0; i < candidates; ++i) {
+      if (index_.find(block + kHeaders[i], objects_.data()) != IdIndex::kAbsent) return 0;
+    }
+    for (std::size_t i = 0; i < candidates; ++i) {
+      const std::uint64_t header = kHeaders[i], p = block + header;
+      const std::uint64_t refcnt = word(p);
+      if ((refcnt & 0xffffffffu) == 0 || (refcnt >> 32) != 0) continue;
+      const auto known = types_.find(word(p + 8));
+      if (known == types_.end() || !known->second.valid) continue;
+      const TypeInfo& t = known->second;
+      if (header_size(t) != header || (header != 0 && word(p - 16) != 0)) continue;
+      if (!valid_object(p) || align_up(header + allocated_size(p, t), 16) != block_size) continue;
+      return p;
+    }
+    return 0;
+  }
+
+  // The gc header and pre-header in front of an object of type t
+  // (_PyType_PreHeaderSize).
+  static std::uint64_t header_size(const TypeInfo& t) {
+    if (!(t.flags & kHaveGc)) return 0;
+    return 16 + ((t.flags & (kManagedDict | kManagedWeakref)) ? 16 : 0);
+  }
+
+  // What CPython asked the allocator for, after the headers: the leaves'
+  // and tuples' true sizes; a fixed-size type's tp_basicsize. Other
+  // variable-size types are not taken from blocks (0 fails every class).
+  std::uint64_t allocated_size(std::uint64_t p, const TypeInfo& t) {
+    if (t.layout == Layout::Str) return str_size(p);
+    if (t.layout == Layout::Leaf) return leaf_size(p, t);
+    if (t.layout == Layout::Tuple) return t.basicsize + 8 * std::min(word(p + 0x10), kMaxItems);
+    return t.itemsize == 0 ? t.basicsize : 0;
+  }
+
   // ---- the gc lists ----------------------------------------------------------
   void collect_gc_objects(std::vector<std::string>& warnings) {
     const std::uint64_t gc = rt_.interp + l_.interp_gc;
@@ -838,6 +904,10 @@ class Walker {
     b.set_meta("python.frames", std::to_string(stats_.frames));
     b.set_meta("python.refcount_leak_suspects", std::to_string(stats_.external_roots));
     b.set_meta("python.immortal_roots", std::to_string(stats_.immortal_roots));
+    if (stats_.pymalloc_scanned) {
+      b.set_meta("python.pymalloc_used_blocks", std::to_string(stats_.pymalloc_blocks));
+      b.set_meta("python.objects_only_in_pymalloc_blocks", std::to_string(stats_.found_in_blocks));
+    }
     // Reference counting frees everything but cycles; the rest is rooted.
     b.set_meta("unreachable_means", "cyclic-garbage");
     release_walk();

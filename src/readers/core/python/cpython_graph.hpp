@@ -5,7 +5,8 @@
 // (and the permanent generation), plus every object they, the modules and
 // the threads' frames reference (str, int, float, untracked tuples and
 // dicts...), each validated (aligned, readable, a live type) before it is
-// taken. References follow the real layouts for dict (combined and split
+// taken; then the objects in pymalloc's used blocks that nothing references
+// (pymalloc.hpp), which only C code can hold. References follow the real layouts for dict (combined and split
 // tables), list, tuple, set, cell, module, type and instance attributes
 // (managed dicts and inline values); other objects are scanned word by word
 // inside their tp_basicsize for pointers to valid objects. The gc's own list
@@ -34,6 +35,9 @@ struct PythonGraphStats {
   std::uint64_t external_roots = 0;   // reference-count leak suspects
   std::uint64_t immortal_roots = 0;
   std::uint64_t bad_pointers = 0;     // referents that did not validate as objects
+  bool pymalloc_scanned = false;      // pymalloc's arenas were found and read
+  std::uint64_t pymalloc_blocks = 0;  // used blocks in them
+  std::uint64_t found_in_blocks = 0;  // objects no other object references, found in those blocks
 };
 
 HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime, std::vector<std::string>& warnings,

@@ -81,6 +81,7 @@ CpythonLayout layout_312() {
   l.static_type_state_dict = 16;
   l.static_type_state_subclasses = 24;
   l.immortal_refcounts = true;
+  l.interp_obmalloc = 0xf78;  // struct _obmalloc_state, inline (DWARF of 3.12.1)
   return l;
 }
 
@@ -147,6 +148,10 @@ CpythonLayout layout_313(const CoreImage& image, std::uint64_t runtime, std::str
   l.static_type_state_dict = 24;
   l.static_type_state_subclasses = 32;
   l.immortal_refcounts = true;
+  // Not in the debug offsets either: 3.13.0's DWARF (interp->obmalloc, a
+  // pointer); the arena table it leads to is checked arena by arena.
+  l.interp_obmalloc = 0x2a30;
+  l.obmalloc_is_pointer = true;
   return l;
 }
 

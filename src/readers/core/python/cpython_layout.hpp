@@ -62,6 +62,13 @@ struct CpythonLayout {
   std::uint64_t static_type_state_size = 0, static_type_state_dict = 0, static_type_state_subclasses = 0;
   // Reference counts: 3.12+ keep immortal objects at a 32-bit count of ~0.
   bool immortal_refcounts = false;
+  // pymalloc's arena table (struct _obmalloc_mgmt: `arenas`, `maxarenas`).
+  // 3.11: file-static variables, found by name in the module's .symtab.
+  // 3.12: in the interpreter (interp + interp_obmalloc); 3.13: the
+  // interpreter holds a pointer to that state. 0: not known.
+  std::uint64_t interp_obmalloc = 0;
+  bool obmalloc_is_pointer = false;
+  std::uint64_t obmalloc_arenas = 0x200, obmalloc_maxarenas = 0x208;  // in struct _obmalloc_state
 };
 
 // The interpreter found in a core.
