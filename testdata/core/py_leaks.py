@@ -14,8 +14,9 @@ can compare the core with it; "-" (or the dumper not on PYTHONPATH) for none.
   ctypes Py_IncRef, then dropped (nothing in the heap references them);
 - the same for objects the gc does not track, as a C extension leaks them:
   N // 4 each of str ("leaked-str-NNNNNN"), bytes (200 zero bytes) and
-  float. No gc list holds them and nothing references them: only a scan of
-  pymalloc's blocks finds them.
+  float, and N // 100 ints of about 1 KiB (too big for pymalloc: glibc
+  malloc serves them). No gc list holds them and nothing references them:
+  only a scan of pymalloc's blocks and malloc's chunks finds them.
 Prints "ready <pid>" and waits to be cored.
 """
 import ctypes
@@ -61,6 +62,8 @@ def plant():
         ctypes.pythonapi.Py_IncRef(ctypes.py_object("leaked-str-%06d" % i))
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(bytes(200 + i % 2)))
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(i + 0.5))
+    for i in range(N // 100):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(1 << (8000 + i)))
 
 
 plant()

@@ -26,14 +26,15 @@ class CoreReader final : public Reader {
     Snapshot snapshot;
     for (const std::string& w : image.warnings()) snapshot.warnings.push_back(w);
     std::vector<std::string> graph_warnings;
-    // A Python process: its objects are what the user asks about, and the
-    // malloc walk is skipped (its allocation list would cost memory for
-    // nothing the Python graph uses); else the native heap.
-    if (const auto cpython = core::python::find_cpython(image)) {
-      snapshot.graph = core::python::build_python_graph(image, *cpython, graph_warnings);
+    // A Python process: its objects are what the user asks about (glibc's
+    // chunks are scanned only for objects nothing references); else the
+    // native heap.
+    const auto cpython = core::python::find_cpython(image);
+    core::MallocHeap heap = core::MallocHeap::walk(image);
+    add_heap_issues(heap, snapshot.warnings);
+    if (cpython) {
+      snapshot.graph = core::python::build_python_graph(image, *cpython, heap.allocations(), graph_warnings);
     } else {
-      core::MallocHeap heap = core::MallocHeap::walk(image);
-      add_heap_issues(heap, snapshot.warnings);
       snapshot.graph = core::build_core_graph(image, heap, graph_warnings);
     }
     snapshot.warnings.insert(snapshot.warnings.end(), graph_warnings.begin(), graph_warnings.end());

@@ -36,6 +36,7 @@ class HeapWalker {
   std::uint64_t find_main_arena();
   bool read_arena(std::uint64_t address, ArenaState& state) const;
   bool plausible_arena(const ArenaState& state, bool strict) const;
+  bool arena_list_closes(std::uint64_t address) const;
   void walk_main_heap(const ArenaState& arena);
   void walk_thread_heaps(const ArenaState& arena);
   // Walks chunks from start; stops at `top` (or at limit / a fencepost when

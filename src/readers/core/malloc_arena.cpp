@@ -30,26 +30,45 @@ bool HeapWalker::read_arena(std::uint64_t address, ArenaState& state) const {
 
 // A malloc_state is recognisable by its bins: an empty bin points to itself
 // (fd == bk == bin_at(i)), a non-empty one holds two chunk pointers.
+// Strict, for a scan with no symbol to go by, also asks of a non-empty bin
+// that its first and last chunks link back to it, and that the arena list
+// (`next`) comes back to the candidate: the bins alone also fit a
+// candidate 16 bytes off the real arena (each of its bins is the real
+// one's neighbour), and a busy heap (PYTHONMALLOC=malloc) may have no
+// empty bin at all, which the scan used to require 32 of.
 bool HeapWalker::plausible_arena(const ArenaState& a, bool strict) const {
   const std::uint64_t mutex = a.words[0] & 0xffffffffu;
   if (mutex > 2 || (a.flags() & ~7u) != 0) return false;
   if (!aligned_pointer(a.top(), kAlignment)) return false;
   if (!aligned_pointer(a.next(), 8)) return false;
   if (a.system_mem() == 0 || a.system_mem() >= kUserSpaceEnd) return false;
-  std::size_t empty = 0;
   for (std::uint64_t i = 1; i < kBinCount; ++i) {
     const std::uint64_t self = bin_at(a.address, i);
     const std::uint64_t fd = a.bin_fd(i), bk = a.bin_bk(i);
-    if (fd == self && bk == self) {
-      ++empty;
-    } else if (!aligned_pointer(fd, kAlignment) || !aligned_pointer(bk, kAlignment)) {
+    if (fd == self && bk == self) continue;
+    if (!aligned_pointer(fd, kAlignment) || !aligned_pointer(bk, kAlignment)) return false;
+    // A chunk's fd is its word 2, its bk word 3.
+    if (strict && (word(fd + 24) != std::optional<std::uint64_t>(self) || word(bk + 16) != std::optional<std::uint64_t>(self))) {
       return false;
     }
   }
   for (std::uint64_t i = 0; i < kFastbinCount; ++i) {
     if (a.fastbin(i) != 0 && !aligned_pointer(a.fastbin(i), kAlignment)) return false;
   }
-  return empty >= (strict ? 32u : 1u);
+  return !strict || arena_list_closes(a.address);
+}
+
+// Whether following `next` from the arena at `address` comes back to it.
+bool HeapWalker::arena_list_closes(std::uint64_t address) const {
+  constexpr int kMaxArenas = 1024;
+  std::uint64_t arena = address;
+  for (int i = 0; i < kMaxArenas; ++i) {
+    const auto next = word(arena + kArenaNext);
+    if (!next || !aligned_pointer(*next, 8)) return false;
+    if (*next == address) return true;
+    arena = *next;
+  }
+  return false;
 }
 
 // main_arena is a file-static of libc: in .symtab only, which distro builds

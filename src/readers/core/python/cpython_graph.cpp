@@ -112,8 +112,9 @@ struct PendingEdge {
 
 class Walker {
  public:
-  Walker(const CoreImage& image, const CpythonRuntime& rt, PythonGraphStats& stats)
-      : image_(image), rt_(rt), l_(rt.layout), stats_(stats) {
+  Walker(const CoreImage& image, const CpythonRuntime& rt, std::span<const Allocation> malloc_chunks,
+         PythonGraphStats& stats)
+      : image_(image), rt_(rt), l_(rt.layout), malloc_chunks_(malloc_chunks), stats_(stats) {
     const std::string_view module = std::string_view(rt.module).substr(rt.module.rfind('/') + 1);
     if (const auto str = image.find_symbol("PyUnicode_Type", module)) str_type_ = str->address;
   }
@@ -576,46 +577,71 @@ class Walker {
 
   // ---- objects that only C code holds -----------------------------------------
   // After the walk every object the heap references is known; what else
-  // lives in pymalloc's used blocks is held from outside the heap (a count
-  // leaked by C code, a C static) or is a bug of ours. Each such object is
-  // added (and described, so what it holds follows); add_refcount_roots()
-  // then makes it an "external" root, since no reference to it was found.
+  // lives in pymalloc's used blocks or in glibc's in-use chunks (objects of
+  // more than 512 bytes, or everything under PYTHONMALLOC=malloc) is held
+  // from outside the heap (a count leaked by C code, a C static). Each such
+  // object is added (and described, so what it holds follows);
+  // add_refcount_roots() then makes it an "external" root, since no
+  // reference to it was found.
   void collect_unreferenced_blocks(std::vector<std::string>& warnings) {
+    auto take = [&](std::uint64_t object) {
+      if (object == 0) return;
+      add_object(object, false);
+      ++stats_.found_in_blocks;
+    };
     const PymallocScan scan = for_each_pymalloc_block(image_, rt_, warnings, [&](std::uint64_t block, std::uint32_t size) {
-      if (const std::uint64_t object = object_in_block(block, size); object != 0) {
-        add_object(object, false);
-        ++stats_.found_in_blocks;
-      }
+      // pymalloc serves a request from the class it rounds up to.
+      take(object_in_allocation(block, size, [size](std::uint64_t request) { return align_up(request, 16) == size; }));
     });
     stats_.pymalloc_blocks = scan.used_blocks;
     stats_.pymalloc_scanned = scan.found;
+    for (const Allocation& chunk : malloc_chunks_) {
+      take(object_in_allocation(chunk.user, chunk.usable,
+                                [&chunk](std::uint64_t request) { return malloc_serves(request, chunk.usable); }));
+    }
+    stats_.malloc_chunks = malloc_chunks_.size();
   }
 
-  // The object a used block holds and the walk has not found, or 0. The
-  // object starts after the block's gc header and pre-header, which its type
-  // says it has: 0, 16 (gc) or 32 (gc and a managed dict or weakref list)
-  // bytes in. Only types already seen qualify (every live type has other
-  // instances or a module that names it), the count must be a plausible
-  // one (pointers, as free-list links are, are not), a gc object must be
-  // untracked (tracked ones are in the gc lists), and the object's own size
-  // must round up to exactly this block's size class.
-  std::uint64_t object_in_block(std::uint64_t block, std::uint32_t block_size) {
+  // Whether glibc malloc could have answered `request` bytes with a chunk
+  // of `usable` bytes: a heap chunk is the request plus its 8-byte size
+  // word rounded up to 16 (at least 32), or up to 16 more when the rest of
+  // the free chunk it came from was too small to split off; an mmapped one
+  // (usable a multiple of 16) is rounded up to a page.
+  static bool malloc_serves(std::uint64_t request, std::uint64_t usable) {
+    if (usable % 16 == 0) return request <= usable && usable - request < 4096 + 32;
+    const std::uint64_t chunk = usable + 8, needed = std::max<std::uint64_t>(32, align_up(request + 8, 16));
+    return chunk >= needed && chunk - needed <= 16;
+  }
+
+  // The object an allocation holds and the walk has not found, or 0. The
+  // object starts after the allocation's gc header and pre-header, which
+  // its type says it has: 0, 16 (gc) or 32 (gc and a managed dict or
+  // weakref list) bytes in. Only types already seen qualify (every live
+  // type has other instances or a module that names it), the count must be
+  // a plausible one (pointers, as free-list links are, are not), a gc
+  // object must be untracked (tracked ones are in the gc lists), and the
+  // allocation must be one the allocator would give for the object's size
+  // (`serves`: the headers plus the object's own size).
+  template <typename Serves>
+  std::uint64_t object_in_allocation(std::uint64_t start, std::uint64_t usable, const Serves& serves) {
     // An object is at least 16 bytes (a count and a type): the candidates
-    // stay inside the block, a small block's neighbour is not looked at.
-    const std::size_t candidates = block_size >= 48 ? 3 : block_size >= 32 ? 2 : 1;
+    // stay inside the allocation, a small block's neighbour is not looked at.
+    const std::size_t candidates = usable >= 48 ? 3 : usable >= 32 ? 2 : usable >= 16 ? 1 : 0;
     constexpr std::uint64_t kHeaders[] = {0, 16, 32};
     for (std::size_t i = 0; i < candidates; ++i) {
-      if (index_.find(block + kHeaders[i], objects_.data()) != IdIndex::kAbsent) return 0;
+      if (index_.find(start + kHeaders[i], objects_.data()) != IdIndex::kAbsent) return 0;
     }
     for (std::size_t i = 0; i < candidates; ++i) {
-      const std::uint64_t header = kHeaders[i], p = block + header;
+      const std::uint64_t header = kHeaders[i], p = start + header;
       const std::uint64_t refcnt = word(p);
       if ((refcnt & 0xffffffffu) == 0 || (refcnt >> 32) != 0) continue;
       const auto known = types_.find(word(p + 8));
       if (known == types_.end() || !known->second.valid) continue;
       const TypeInfo& t = known->second;
       if (header_size(t) != header || (header != 0 && word(p - 16) != 0)) continue;
-      if (!valid_object(p) || align_up(header + allocated_size(p, t), 16) != block_size) continue;
+      if (!valid_object(p)) continue;
+      const std::uint64_t own = allocated_size(p, t);
+      if (own == 0 || !serves(header + own)) continue;
       return p;
     }
     return 0;
@@ -904,10 +930,9 @@ class Walker {
     b.set_meta("python.frames", std::to_string(stats_.frames));
     b.set_meta("python.refcount_leak_suspects", std::to_string(stats_.external_roots));
     b.set_meta("python.immortal_roots", std::to_string(stats_.immortal_roots));
-    if (stats_.pymalloc_scanned) {
-      b.set_meta("python.pymalloc_used_blocks", std::to_string(stats_.pymalloc_blocks));
-      b.set_meta("python.objects_only_in_pymalloc_blocks", std::to_string(stats_.found_in_blocks));
-    }
+    if (stats_.pymalloc_scanned) b.set_meta("python.pymalloc_used_blocks", std::to_string(stats_.pymalloc_blocks));
+    b.set_meta("python.malloc_chunks", std::to_string(stats_.malloc_chunks));
+    b.set_meta("python.unreferenced_objects_in_allocations", std::to_string(stats_.found_in_blocks));
     // Reference counting frees everything but cycles; the rest is rooted.
     b.set_meta("unreachable_means", "cyclic-garbage");
     release_walk();
@@ -942,6 +967,7 @@ class Walker {
   const CoreImage& image_;
   const CpythonRuntime& rt_;
   const CpythonLayout& l_;
+  std::span<const Allocation> malloc_chunks_;  // glibc's in-use chunks
   PythonGraphStats& stats_;
   GraphBuilder builder_{TargetNaming::ByOrdinal};
   StringTable& builder_strings_ = builder_.strings();
@@ -974,10 +1000,11 @@ class Walker {
 
 }  // namespace
 
-HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime, std::vector<std::string>& warnings,
+HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime,
+                             std::span<const Allocation> malloc_chunks, std::vector<std::string>& warnings,
                              PythonGraphStats* stats) {
   PythonGraphStats local;
-  Walker walker(image, runtime, stats ? *stats : local);
+  Walker walker(image, runtime, malloc_chunks, stats ? *stats : local);
   return walker.run(warnings);
 }
 

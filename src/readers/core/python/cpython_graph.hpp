@@ -5,8 +5,8 @@
 // (and the permanent generation), plus every object they, the modules and
 // the threads' frames reference (str, int, float, untracked tuples and
 // dicts...), each validated (aligned, readable, a live type) before it is
-// taken; then the objects in pymalloc's used blocks that nothing references
-// (pymalloc.hpp), which only C code can hold. References follow the real layouts for dict (combined and split
+// taken; then the objects in pymalloc's used blocks (pymalloc.hpp) and in
+// glibc's in-use chunks that nothing references, which only C code holds. References follow the real layouts for dict (combined and split
 // tables), list, tuple, set, cell, module, type and instance attributes
 // (managed dicts and inline values); other objects are scanned word by word
 // inside their tp_basicsize for pointers to valid objects. The gc's own list
@@ -19,11 +19,13 @@
 // "external" (held by C code or a leaked count); 3.12+ immortal objects no
 // root reaches are roots of kind "immortal"; what is left unreachable is
 // cyclic garbage.
+#include <span>
 #include <string>
 #include <vector>
 
 #include "heapscope/heap_graph.hpp"
 #include "readers/core/core_image.hpp"
+#include "readers/core/malloc_heap.hpp"
 #include "readers/core/python/cpython_layout.hpp"
 
 namespace heapscope::readers::core::python {
@@ -37,10 +39,14 @@ struct PythonGraphStats {
   std::uint64_t bad_pointers = 0;     // referents that did not validate as objects
   bool pymalloc_scanned = false;      // pymalloc's arenas were found and read
   std::uint64_t pymalloc_blocks = 0;  // used blocks in them
-  std::uint64_t found_in_blocks = 0;  // objects no other object references, found in those blocks
+  std::uint64_t malloc_chunks = 0;    // glibc in-use chunks scanned
+  std::uint64_t found_in_blocks = 0;  // objects no other object references, found in those allocations
 };
 
-HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime, std::vector<std::string>& warnings,
+// malloc_chunks: glibc's in-use chunks (MallocHeap), scanned for objects
+// nothing references, as pymalloc's blocks are.
+HeapGraph build_python_graph(const CoreImage& image, const CpythonRuntime& runtime,
+                             std::span<const Allocation> malloc_chunks, std::vector<std::string>& warnings,
                              PythonGraphStats* stats = nullptr);
 
 }  // namespace heapscope::readers::core::python
