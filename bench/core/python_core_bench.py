@@ -6,7 +6,8 @@
 Runs testdata/core/py_leaks.py with N sessions (default 300,000: about 1.7M
 Python objects on 3.11, 0.7M of them gc-tracked) under PYTHON (default: the
 newest pyenv 3.11), gcores it, and times `heapscope analyze` on the core:
-wall time, peak RSS, and peak RSS beyond the core's own size per object.
+wall time, peak RSS, and peak RSS beyond the core's own size per Python
+object and per allocation (pymalloc blocks plus malloc chunks in use).
 """
 import argparse
 import glob
@@ -47,7 +48,13 @@ info = json.loads(subprocess.run([opts.heapscope, "info", core, "--format", "jso
 objects = info["summary"]["objects"]
 peak = usage.ru_maxrss * 1024
 core_size = os.path.getsize(core)
-print("%s: %d Python objects (%s gc-tracked), core %.0f MB: analyze %.2f s, peak %.0f MB, "
-      "%.0f bytes per object beyond the core" % (
-          info["meta"].get("producer"), objects, info["meta"].get("python.gc_tracked_objects"), core_size / 1e6,
-          seconds, peak / 1e6, (peak - core_size) / objects))
+# Allocations, the issue's unit: pymalloc's used blocks plus glibc's in-use
+# chunks (a Python object's item array or key table is an allocation of its
+# own, so there are more allocations than objects).
+meta = info["meta"]
+allocations = int(meta.get("python.pymalloc_used_blocks", 0)) + int(meta.get("python.malloc_chunks", 0))
+print("%s: %d Python objects (%s gc-tracked), %d allocations, core %.0f MB: analyze %.2f s, peak %.0f MB; "
+      "beyond the core: %.0f bytes per object, %.0f per allocation" % (
+          meta.get("producer"), objects, meta.get("python.gc_tracked_objects"), allocations, core_size / 1e6,
+          seconds, peak / 1e6, (peak - core_size) / objects,
+          (peak - core_size) / allocations if allocations else float("nan")))
