@@ -38,7 +38,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkW
 
 // Children lists of the dominator tree, as CSR (for top-down walks).
 struct DominatorChildren {
-  BigVector<std::uint64_t> begin;  // node_count + 1
+  BigVector<std::uint32_t> begin;  // node_count + 1 (children number fewer than nodes: 32 bits)
   BigVector<NodeIndex> child;
   std::span<const NodeIndex> of(NodeIndex n) const {
     return {child.data() + begin[n], child.data() + begin[n + 1]};

@@ -14,7 +14,11 @@ inline constexpr EdgeIndex kNoEdge = ~EdgeIndex{0};
 inline constexpr std::uint32_t kUnreached = 0xFFFFFFFFu;
 
 struct RootDistances {
-  BigVector<EdgeIndex> parent_edge;  // per node: the BFS tree edge into it, kNoEdge if none
+  // Per node: the node the BFS reached it from, kNoNode if none (the super-
+  // root's own entry too). The tree edge is that node's first strong edge
+  // to it (the one the BFS took), found again when a chain is asked for: a
+  // node index is half the memory of an edge index, for every node.
+  BigVector<NodeIndex> parent;
   BigVector<std::uint32_t> depth;    // per node: edges from the super-root, kUnreached
   bool reached(NodeIndex n) const { return depth[n] != kUnreached; }
 };

@@ -269,7 +269,7 @@ DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree
   }
   for (std::size_t i = 0; i < n; ++i) children.begin[i + 1] += children.begin[i];
   children.child.resize(children.begin[n]);
-  BigVector<std::uint64_t> fill(children.begin.begin(), children.begin.end() - 1);
+  BigVector<std::uint32_t> fill(children.begin.begin(), children.begin.end() - 1);
   for (NodeIndex node : tree.preorder) {
     if (node != kSuperRoot) children.child[fill[tree.idom[node]]++] = node;
   }

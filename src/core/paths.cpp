@@ -8,7 +8,7 @@ namespace heapscope {
 RootDistances shortest_paths_from_roots(const HeapGraph& graph) {
   const std::size_t n = graph.node_count();
   RootDistances result;
-  result.parent_edge.assign(n, kNoEdge);
+  result.parent.assign(n, kNoNode);
   result.depth.assign(n, kUnreached);
   BigVector<NodeIndex> queue;
   queue.reserve(n);
@@ -20,7 +20,7 @@ RootDistances shortest_paths_from_roots(const HeapGraph& graph) {
       const NodeIndex target = graph.edge_target(e);
       if (!graph.is_strong(e) || result.depth[target] != kUnreached) continue;
       result.depth[target] = result.depth[node] + 1;
-      result.parent_edge[target] = e;
+      result.parent[target] = node;
       queue.push_back(target);
     }
   }
@@ -32,9 +32,11 @@ std::vector<EdgeIndex> shortest_chain_edges(const HeapGraph& graph, const RootDi
   std::vector<EdgeIndex> edges;
   if (!distances.reached(target)) return edges;
   for (NodeIndex node = target; node != kSuperRoot;) {
-    const EdgeIndex e = distances.parent_edge[node];
+    const NodeIndex parent = distances.parent[node];
+    EdgeIndex e = graph.out_begin(parent);
+    while (graph.edge_target(e) != node || !graph.is_strong(e)) ++e;  // the BFS reached node over one
     edges.push_back(e);
-    node = graph.edge_source(e);
+    node = parent;
   }
   std::reverse(edges.begin(), edges.end());
   return edges;

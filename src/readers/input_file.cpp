@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "readers/input_file.hpp"
 
 #include <fcntl.h>
@@ -206,6 +207,16 @@ void InputFile::release_pages() const {
   // MADV_DONTNEED on a private read-only file mapping drops the pages; a
   // later read faults them back in from the file, so this is always safe.
   if (mapping_) madvise(mapping_, mapping_size_, MADV_DONTNEED);
+}
+
+void InputFile::release_pages(const void* from, const void* to) const {
+  if (!mapping_) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(mapping_);
+  const std::uintptr_t end = begin + mapping_size_;
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (std::max(reinterpret_cast<std::uintptr_t>(from), begin) + page - 1) / page * page;
+  const std::uintptr_t last = std::min(reinterpret_cast<std::uintptr_t>(to), end) / page * page;
+  if (first < last) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace heapscope::readers

@@ -44,6 +44,9 @@ class InputFile {
   // if they are). For memory-mapped files only; a no-op otherwise. bytes()
   // stays valid.
   void release_pages() const;
+  // The same for the whole pages inside [from, to), pointers into bytes();
+  // a no-op for anything else.
+  void release_pages(const void* from, const void* to) const;
 
  private:
   InputFile() = default;

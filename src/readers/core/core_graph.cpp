@@ -25,8 +25,9 @@ struct VtableRange {
 
 class GraphScanner {
  public:
-  GraphScanner(const CoreImage& image, MallocHeap& heap, GraphBuilder& builder, CoreGraphStats& stats)
-      : image_(image), heap_(heap), builder_(builder), stats_(stats) {}
+  GraphScanner(const CoreImage& image, MallocHeap& heap, GraphBuilder& builder, CoreGraphStats& stats,
+               const ReleaseScanned& release)
+      : image_(image), heap_(heap), builder_(builder), stats_(stats), release_(release) {}
 
   // The graph's columns, filled in place (GraphColumns: allocations in
   // address order, each one's edges together, targets as allocation
@@ -57,6 +58,7 @@ class GraphScanner {
       }
       if (is_tcache) continue;  // its pointers lead to free chunks only
       scan_words(i, a, bytes, c);
+      release_behind(bytes, bytes + a.usable);
     }
     c.out_begin[n + 1] = c.edge_target.size();
     c.edge_kind.assign(c.edge_target.size(), static_cast<std::uint8_t>(EdgeKind::Strong));
@@ -123,6 +125,22 @@ class GraphScanner {
     }
   }
 
+  // The allocations come in address order, which is the core's file order
+  // within a segment: once the scan is kReleaseStep bytes past where the
+  // current run started, the bytes between were read and are handed back
+  // (on a 10M-allocation core they were a third of the read's peak). A
+  // jump backwards (another segment) starts a new run.
+  static constexpr std::ptrdiff_t kReleaseStep = std::ptrdiff_t{32} << 20;
+  void release_behind(const std::uint8_t* begin, const std::uint8_t* end) {
+    if (!release_) return;
+    if (run_start_ == nullptr || begin < run_end_) run_start_ = begin;
+    run_end_ = end;
+    if (run_end_ - run_start_ >= kReleaseStep) {
+      release_(run_start_, begin);  // [begin, end) may share a page with the next allocation
+      run_start_ = begin;
+    }
+  }
+
   // Edges per allocation from a sample, so the edge arrays are sized once.
   std::size_t estimate_edges() const {
     const auto& allocs = heap_.allocations();
@@ -147,6 +165,9 @@ class GraphScanner {
   std::unordered_map<std::uint64_t, StringId> size_types_;
   std::vector<StringId> offset_labels_;
   StringId tcache_type_ = kNoString;
+  const ReleaseScanned& release_;
+  const std::uint8_t* run_start_ = nullptr;  // bytes scanned since the last release, contiguous
+  const std::uint8_t* run_end_ = nullptr;
 };
 
 }  // namespace
@@ -219,12 +240,12 @@ void set_core_meta(GraphBuilder& builder, const CoreImage& image, const MallocHe
 }  // namespace
 
 HeapGraph build_core_graph(const CoreImage& image, MallocHeap& heap, std::vector<std::string>& warnings,
-                           CoreGraphStats* stats_out) {
+                           CoreGraphStats* stats_out, const ReleaseScanned& release) {
   CoreGraphStats stats;
   GraphBuilder builder(TargetNaming::ByOrdinal);
   set_core_meta(builder, image, heap);
   add_core_roots(image, heap, builder, stats);
-  GraphColumns columns = GraphScanner(image, heap, builder, stats).run();
+  GraphColumns columns = GraphScanner(image, heap, builder, stats, release).run();
   if (stats.unreadable_allocations > 0) {
     warnings.push_back(std::to_string(stats.unreadable_allocations) +
                        " allocations are not in the core (their pointers are unknown)");

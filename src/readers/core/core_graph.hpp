@@ -7,6 +7,7 @@
 // anonymous writable mappings. Conservative, like any scan of untyped
 // memory: a word that happens to look like a pointer keeps its target
 // alive; nothing reachable is ever called leaked.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,17 @@ struct CoreGraphStats {
   std::uint64_t unreadable_allocations = 0;
 };
 
+// Tells the core's file that the bytes in [from, to) have been read and
+// need not stay in memory (InputFile::release_pages; they are read back
+// from the file if asked for again).
+using ReleaseScanned = std::function<void(const std::uint8_t* from, const std::uint8_t* to)>;
+
 // Builds the graph; releases heap's allocation list on the way (it is not
-// needed once the nodes are in the builder). Warnings are appended.
+// needed once the nodes are in the builder), and the core's pages behind
+// the scan of the allocations through `release` when one is given.
+// Warnings are appended.
 HeapGraph build_core_graph(const CoreImage& image, MallocHeap& heap, std::vector<std::string>& warnings,
-                           CoreGraphStats* stats = nullptr);
+                           CoreGraphStats* stats = nullptr, const ReleaseScanned& release = {});
 
 // "malloc[24]"-style type of an allocation without a recognised class.
 std::string size_class_type(std::uint64_t usable);

@@ -35,7 +35,8 @@ class CoreReader final : public Reader {
     if (cpython) {
       snapshot.graph = core::python::build_python_graph(image, *cpython, heap.allocations(), graph_warnings);
     } else {
-      snapshot.graph = core::build_core_graph(image, heap, graph_warnings);
+      const auto release = [&input](const std::uint8_t* from, const std::uint8_t* to) { input.release_pages(from, to); };
+      snapshot.graph = core::build_core_graph(image, heap, graph_warnings, nullptr, release);
     }
     snapshot.warnings.insert(snapshot.warnings.end(), graph_warnings.begin(), graph_warnings.end());
     return snapshot;
