@@ -75,7 +75,7 @@ class HeapGraph {
   std::uint64_t shallow_size(NodeIndex n) const { return shallow_size_[n]; }
   void prefetch_shallow_size(NodeIndex n) const { __builtin_prefetch(shallow_size_.data() + n); }
   StringId type(NodeIndex n) const { return type_[n]; }
-  StringId name(NodeIndex n) const { return name_[n]; }
+  StringId name(NodeIndex n) const { return name_.empty() ? kNoString : name_[n]; }  // no column: no names
   // Allocation site (e.g. a tracemalloc traceback), kNoString when unknown.
   StringId alloc_site(NodeIndex n) const { return alloc_site_.empty() ? kNoString : alloc_site_[n]; }
   bool has_alloc_sites() const { return !alloc_site_.empty(); }
@@ -165,7 +165,7 @@ struct GraphColumns {
   BigVector<std::uint64_t> object_id;
   BigVector<std::uint64_t> shallow_size;
   BigVector<StringId> type;
-  BigVector<StringId> name;
+  BigVector<StringId> name;        // empty (no object has a name), or one per node
   BigVector<StringId> alloc_site;  // empty, or one per node
   // node_count + 1 entries: node n's edges are [out_begin[n], out_begin[n+1])
   // counted among the objects' edges (so out_begin[1] == 0); entry 0 is overwritten.

@@ -243,6 +243,11 @@ BigVector<NodeIndex> sort_nodes_by_id(const BigVector<std::uint64_t>& object_id)
 }  // namespace
 
 void GraphBuilder::finish(HeapGraph& graph) {
+  // A graph whose objects have no names (a core's allocations) keeps no
+  // name column: 4 bytes an object, 40 MB of a 10M-allocation core's peak.
+  if (std::all_of(graph.name_.begin(), graph.name_.end(), [](StringId s) { return s == kNoString; })) {
+    BigVector<StringId>().swap(graph.name_);
+  }
   graph.strings_ = std::move(strings_);
   graph.meta_ = std::move(meta_);
   graph.nodes_by_id_ = sort_nodes_by_id(graph.object_id_);
@@ -255,7 +260,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   const std::size_t node_count = columns.object_id.size();
   const std::size_t object_edges = columns.edge_target.size();
   if (node_count == 0 || node_count >= kNoNode || columns.shallow_size.size() != node_count ||
-      columns.type.size() != node_count || columns.name.size() != node_count ||
+      columns.type.size() != node_count || (!columns.name.empty() && columns.name.size() != node_count) ||
       (!columns.alloc_site.empty() && columns.alloc_site.size() != node_count) ||
       columns.out_begin.size() != node_count + 1 || columns.edge_label.size() != object_edges ||
       columns.edge_kind.size() != object_edges || columns.out_begin[1] != 0 ||
@@ -299,7 +304,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   columns.object_id[0] = 0;
   columns.shallow_size[0] = 0;
   columns.type[0] = strings_.intern("(root)");
-  columns.name[0] = kNoString;
+  if (!columns.name.empty()) columns.name[0] = kNoString;
   if (!columns.alloc_site.empty()) columns.alloc_site[0] = kNoString;
   graph.object_id_ = std::move(columns.object_id);
   graph.shallow_size_ = std::move(columns.shallow_size);
