@@ -82,6 +82,7 @@ CpythonLayout layout_312() {
   l.static_type_state_subclasses = 24;
   l.immortal_refcounts = true;
   l.interp_obmalloc = 0xf78;  // struct _obmalloc_state, inline (DWARF of 3.12.1)
+  l.interp_interned = 0x5d7d8;
   return l;
 }
 
@@ -152,6 +153,7 @@ CpythonLayout layout_313(const CoreImage& image, std::uint64_t runtime, std::str
   // pointer); the arena table it leads to is checked arena by arena.
   l.interp_obmalloc = 0x2a30;
   l.obmalloc_is_pointer = true;
+  l.interp_interned = 0x2f718;
   return l;
 }
 

@@ -67,6 +67,10 @@ struct CpythonLayout {
   // 3.12: in the interpreter (interp + interp_obmalloc); 3.13: the
   // interpreter holds a pointer to that state. 0: not known.
   std::uint64_t interp_obmalloc = 0;
+  // The dict of interned strings (a root the interpreter holds from C):
+  // 3.11 a file-static `interned` in .symtab (0 here), 3.12 and 3.13 a
+  // pointer in the interpreter (cached_objects.interned_strings).
+  std::uint64_t interp_interned = 0;
   bool obmalloc_is_pointer = false;
   std::uint64_t obmalloc_arenas = 0x200, obmalloc_maxarenas = 0x208;  // in struct _obmalloc_state
 };
