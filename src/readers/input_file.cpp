@@ -1,4 +1,3 @@
-#include <algorithm>
 #include "readers/input_file.hpp"
 
 #include <fcntl.h>
@@ -8,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>

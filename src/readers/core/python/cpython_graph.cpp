@@ -115,8 +115,7 @@ class Walker {
   Walker(const CoreImage& image, const CpythonRuntime& rt, std::span<const Allocation> malloc_chunks,
          PythonGraphStats& stats)
       : image_(image), rt_(rt), l_(rt.layout), malloc_chunks_(malloc_chunks), stats_(stats) {
-    const std::string_view module = std::string_view(rt.module).substr(rt.module.rfind('/') + 1);
-    if (const auto str = image.find_symbol("PyUnicode_Type", module)) str_type_ = str->address;
+    if (const auto str = image.find_symbol("PyUnicode_Type", rt.module_file())) str_type_ = str->address;
   }
 
   HeapGraph run(std::vector<std::string>& warnings) {
@@ -771,7 +770,7 @@ class Walker {
     std::uint64_t dict = 0;
     if (l_.interp_interned != 0) {
       dict = word(rt_.interp + l_.interp_interned);
-    } else if (const auto symbol = image_.find_symbol("interned", rt_.module.substr(rt_.module.rfind('/') + 1))) {
+    } else if (const auto symbol = image_.find_symbol("interned", rt_.module_file())) {
       dict = word(symbol->address);
     }
     if (dict == 0) return;  // not made yet, or a stripped 3.11

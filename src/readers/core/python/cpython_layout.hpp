@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "readers/core/core_image.hpp"
 
@@ -80,6 +81,8 @@ struct CpythonRuntime {
   CpythonLayout layout;
   std::string version;        // "3.12.1" style when known, else "3.12"
   std::string module;         // the file defining _PyRuntime
+  // Its file name ("libpython3.12.so.1.0"): the hint for finding its symbols.
+  std::string_view module_file() const { return std::string_view(module).substr(module.rfind('/') + 1); }
   std::uint64_t runtime = 0;  // &_PyRuntime
   std::uint64_t interp = 0;   // the main interpreter
   std::uint64_t type_type = 0;  // &PyType_Type

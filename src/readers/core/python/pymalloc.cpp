@@ -39,11 +39,10 @@ std::optional<ArenaTable> arena_table(const CoreImage& image, const CpythonRunti
     arenas_at = state + l.obmalloc_arenas;
     maxarenas_at = state + l.obmalloc_maxarenas;
   } else {
-    const std::string module = rt.module.substr(rt.module.rfind('/') + 1);
-    const auto arenas = image.find_symbol("arenas", module);
-    const auto maxarenas = image.find_symbol("maxarenas", module);
+    const auto arenas = image.find_symbol("arenas", rt.module_file());
+    const auto maxarenas = image.find_symbol("maxarenas", rt.module_file());
     if (!arenas || !maxarenas) {
-      problem = "no `arenas` / `maxarenas` symbols in " + module + " (a stripped build)";
+      problem = "no `arenas` / `maxarenas` symbols in " + std::string(rt.module_file()) + " (a stripped build)";
       return std::nullopt;
     }
     arenas_at = arenas->address;
