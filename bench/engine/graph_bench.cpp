@@ -1,4 +1,4 @@
-// graph_bench NODES [--no-boost] [--keep FILE] [--diff] [--tree-order]
+// graph_bench NODES [--no-boost] [--keep FILE] [--reuse] [--repeat K] [--diff] [--tree-order]
 //
 // Writes a heap-like heapscope JSON graph (a few hundred roots, mostly a tree
 // with cross links, about 4 edges per node, node order shuffled as addresses
@@ -6,9 +6,15 @@
 // and in the same run one plain BFS and Boost's Lengauer-Tarjan on the graph.
 // With --diff it also writes a second snapshot of the same "process" with 10%
 // more objects and times `diff` of the two next to analyzing each.
+// --reuse reads FILE as it is when it exists (no new graph is written; it
+// must have been written for the same NODES); --repeat K times the BFS and
+// the dominators K times each, alternating, for comparisons on a machine
+// whose speed varies from minute to minute.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -149,7 +155,7 @@ inline std::size_t degree(std::size_t v, const compressed_sparse_row_graph<bidir
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: graph_bench NODES [--no-boost] [--keep FILE] [--diff] [--tree-order]\n");
+    std::fprintf(stderr, "usage: graph_bench NODES [--no-boost] [--keep FILE] [--reuse] [--repeat K] [--diff] [--tree-order]\n");
     return 2;
   }
   const std::uint64_t nodes = std::stoull(argv[1]);
@@ -159,14 +165,18 @@ int main(int argc, char** argv) {
   bool boost_too = true;
   bool diff_too = false;
   bool shuffled_order = true;
+  bool reuse = false;
+  int repeat = 1;
   std::string path = "/tmp/heapscope-bench-graph.json";
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no-boost") == 0) boost_too = false;
     if (std::strcmp(argv[i], "--diff") == 0) diff_too = true;
     if (std::strcmp(argv[i], "--tree-order") == 0) shuffled_order = false;
+    if (std::strcmp(argv[i], "--reuse") == 0) reuse = true;
+    if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
     if (std::strcmp(argv[i], "--keep") == 0 && i + 1 < argc) path = argv[++i];
   }
-  {
+  if (!(reuse && std::ifstream(path).good())) {
     Phase phase{"generate JSON"};
     write_graph(path, nodes, 0, shuffled_order);
   }
@@ -183,15 +193,23 @@ int main(int argc, char** argv) {
   }
   const HeapGraph& g = *snapshot.graph;
   std::printf("edges: %llu\n", static_cast<unsigned long long>(g.edge_count()));
-  {
-    Phase phase{"one BFS (shortest chains)"};
-    const RootDistances d = shortest_paths_from_roots(g);
-    (void)d;
-  }
-  {
-    Phase phase{"dominators + retained"};
-    const DominatorTree tree = compute_dominators(g);
-    (void)tree;
+  for (int round = 0; round < repeat; ++round) {
+    {
+      Phase phase{"one BFS (shortest chains)"};
+      const RootDistances d = shortest_paths_from_roots(g);
+      (void)d;
+    }
+    {
+      DominatorTimings steps;
+      {
+        Phase phase{"dominators + retained"};
+        const DominatorTree tree = compute_dominators(g, WalkWidth::Auto, &steps);
+        (void)tree;
+      }
+      std::printf("  records %.0f, walk %.0f, predecessors %.0f, semi %.0f, idom %.0f, retained %.0f ms\n",
+                  steps.walk_records_ms, steps.walk_ms, steps.predecessors_ms, steps.semi_ms, steps.idom_ms,
+                  steps.retained_ms);
+    }
   }
   {
     Phase phase{"whole analyze (all phases)"};

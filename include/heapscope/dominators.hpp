@@ -34,7 +34,18 @@ enum class WalkWidth { Auto, Narrow, Wide };
 // log of 8 bytes per non-tree edge and a stack of at most 8 bytes an edge,
 // both written only as far as they grow; then about 24 bytes a node and 4 a
 // non-tree edge for the semi-dominators.
-DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto);
+// Wall time of each step, for bench/ (optional).
+struct DominatorTimings {
+  double walk_records_ms = 0;  // the strong edges re-laid for the DFS
+  double walk_ms = 0;          // the DFS itself
+  double predecessors_ms = 0;  // non-tree predecessors sorted by DFS number
+  double semi_ms = 0;          // semi-dominators (link-eval)
+  double idom_ms = 0;          // immediate dominators from them
+  double retained_ms = 0;      // retained sizes and the result by node
+};
+
+DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto,
+                                 DominatorTimings* timings = nullptr);
 
 // Children lists of the dominator tree, as CSR (for top-down walks).
 struct DominatorChildren {
