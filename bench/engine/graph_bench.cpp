@@ -46,12 +46,22 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+double system_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) / 1e6;
+}
+
+// Wall time, the kernel's share of it (system time, mostly page faults:
+// fresh memory costs as much as the work on this machine) and the peak.
 struct Phase {
   const char* name;
   Clock::time_point start = Clock::now();
+  double system_start = system_seconds();
   ~Phase() {
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("%-28s %8.2f s   peak RSS %8.0f MB\n", name, seconds, peak_rss_mb());
+    std::printf("%-28s %8.2f s (system %.2f s)   peak RSS %8.0f MB\n", name, seconds, system_seconds() - system_start,
+                peak_rss_mb());
     std::fflush(stdout);
   }
 };

@@ -72,7 +72,7 @@ WalkRecords<Word> walk_records(const HeapGraph& graph) {
   WalkRecords<Word> records;
   records.words.resize(size);
   Word* out = records.words.data();
-  constexpr EdgeIndex kAhead = 16;
+  constexpr EdgeIndex kAhead = 48;
   const EdgeIndex edge_count = graph.edge_count();
   for (NodeIndex node = 0; node < n; ++node) {
     Word* const head = out;
@@ -197,28 +197,49 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width, Laps& laps) {
   return walk(std::move(records));
 }
 
-// The non-tree predecessors of each node by DFS number (CSR), from the
-// walk's log: a counting sort, then the semi-dominator pass reads them in
-// order. A node's tree parent is not listed (the pass starts from it).
-struct PredecessorsByNumber {
-  BigVector<EdgeIndex> begin;       // count + 1
-  BigVector<std::uint32_t> source;  // DFS numbers
-};
+// Sorts the walk's log of non-tree edges by target number, highest first:
+// the order in which the semi-dominator pass asks for each node's
+// predecessors (it reads them off the sorted log; the target tells where
+// one node's run ends). A counting sort in two levels: the log is split
+// into buckets of 4096 consecutive targets in a scratch copy (a few
+// thousand write positions, each moving on in order), then each bucket is
+// counted and written back in order, its counts and its entries in cache.
+// Measured on the 10M-node bench graph: one counting sort over all targets
+// at once (every entry moved to a random place, plus a CSR of offsets and
+// a sources array) 0.67 s; this 0.26 s, with 200 MB less fresh memory. An
+// in-place split (American flag sort) needs no scratch but was 0.69 s: its
+// swaps form one chain of dependent cache misses.
+void sort_by_target_descending(BigVector<DepthFirst::NonTreeEdge>& log, std::size_t count) {
+  using Edge = DepthFirst::NonTreeEdge;
+  constexpr unsigned kBucketBits = 12;
+  constexpr std::size_t kBucketTargets = std::size_t{1} << kBucketBits;
+  // Rank 0 is the highest target, so ranks ascend along the sorted log.
+  auto rank = [count](const Edge& edge) { return count - 1 - edge.target; };
+  const std::size_t buckets = (count >> kBucketBits) + 1;
+  auto bucket = [&](const Edge& edge) { return rank(edge) >> kBucketBits; };
 
-PredecessorsByNumber predecessors_by_number(DepthFirst& dfs) {
-  const std::size_t count = dfs.vertex.size();
-  // Slot of target w: count - 1 - w, so the pass from the last number down
-  // reads the array front to back and its look-ahead is exact.
-  auto slot = [count](std::uint32_t target) { return count - 1 - target; };
-  PredecessorsByNumber preds;
-  preds.begin.assign(count + 1, 0);
-  for (const auto& edge : dfs.non_tree) ++preds.begin[slot(edge.target) + 1];
-  for (std::size_t i = 0; i < count; ++i) preds.begin[i + 1] += preds.begin[i];
-  preds.source.resize(preds.begin[count]);
-  BigVector<EdgeIndex> fill(preds.begin.begin(), preds.begin.end() - 1);
-  for (const auto& edge : dfs.non_tree) preds.source[fill[slot(edge.target)]++] = edge.source;
-  BigVector<DepthFirst::NonTreeEdge>().swap(dfs.non_tree);
-  return preds;
+  std::vector<EdgeIndex> bucket_begin(buckets + 1, 0);
+  for (const Edge& edge : log) ++bucket_begin[bucket(edge) + 1];
+  for (std::size_t b = 0; b < buckets; ++b) bucket_begin[b + 1] += bucket_begin[b];
+  // Split into a scratch copy (each bucket's entries in log order)...
+  BigVector<Edge> by_bucket(log.size());
+  {
+    std::vector<EdgeIndex> next(bucket_begin.begin(), bucket_begin.end() - 1);
+    for (const Edge& edge : log) by_bucket[next[bucket(edge)]++] = edge;
+  }
+  // ... then each bucket counted and written back in order.
+  std::vector<EdgeIndex> place(kBucketTargets + 1);
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t first_rank = b << kBucketBits;
+    std::fill(place.begin(), place.end(), 0);
+    for (EdgeIndex i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) ++place[rank(by_bucket[i]) - first_rank + 1];
+    place[0] = bucket_begin[b];
+    for (std::size_t i = 0; i < kBucketTargets; ++i) place[i + 1] += place[i];
+    for (EdgeIndex i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) {
+      const Edge& edge = by_bucket[i];
+      log[place[rank(edge) - first_rank]++] = edge;
+    }
+  }
 }
 
 }  // namespace
@@ -227,7 +248,8 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   Laps laps(timings);
   DepthFirst dfs = depth_first(graph, width, laps);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
-  PredecessorsByNumber preds = predecessors_by_number(dfs);
+  BigVector<DepthFirst::NonTreeEdge>& preds = dfs.non_tree;
+  sort_by_target_descending(preds, count);
   laps.lap(&DominatorTimings::predecessors_ms);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
@@ -278,24 +300,24 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   constexpr EdgeIndex kFar = 48;
   constexpr EdgeIndex kMid = 32;
   constexpr EdgeIndex kNear = 16;
-  const EdgeIndex pred_count = preds.source.size();
+  const EdgeIndex pred_count = preds.size();
   EdgeIndex p = 0;
   for (std::uint32_t w = count - 1; w >= 1; --w) {
     std::uint32_t best = dfs.parent[w];
-    for (const EdgeIndex end = preds.begin[count - w]; p < end; ++p) {
-      if (p + kFar < pred_count) __builtin_prefetch(&forest[preds.source[p + kFar]]);
+    for (; p < pred_count && preds[p].target == w; ++p) {
+      if (p + kFar < pred_count) __builtin_prefetch(&forest[preds[p + kFar].source]);
       if (p + kMid < pred_count) {
-        const std::uint32_t ancestor = forest[preds.source[p + kMid]].ancestor;
+        const std::uint32_t ancestor = forest[preds[p + kMid].source].ancestor;
         if (ancestor != kUnvisited && ancestor > w) __builtin_prefetch(&forest[ancestor]);
       }
       if (p + kNear < pred_count) {
-        const std::uint32_t ancestor = forest[preds.source[p + kNear]].ancestor;
+        const std::uint32_t ancestor = forest[preds[p + kNear].source].ancestor;
         if (ancestor != kUnvisited && ancestor > w) {
           const std::uint32_t grand = forest[ancestor].ancestor;
           if (grand != kUnvisited && grand > w) __builtin_prefetch(&forest[grand]);
         }
       }
-      const std::uint32_t v = preds.source[p];
+      const std::uint32_t v = preds[p].source;
       const std::uint32_t candidate = v <= w ? v : eval(v, w);
       if (candidate < best) best = candidate;
     }
@@ -304,7 +326,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   }
   laps.lap(&DominatorTimings::semi_ms);
   BigVector<Forest>().swap(forest);
-  preds = {};  // freed before the result's arrays are made, for the peak
+  BigVector<DepthFirst::NonTreeEdge>().swap(preds);  // freed before the result's arrays are made, for the peak
 
   // Nearest common ancestor pass: idom(w) is the deepest ancestor of w's
   // DFS parent whose number is not above semi(w).
