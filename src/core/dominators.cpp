@@ -10,6 +10,10 @@ namespace {
 
 constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu;
 
+// From this many nodes on, the second core prepares arrays while this one
+// walks (below it, the overlap costs more in peak memory than it saves).
+constexpr std::size_t kHelperNodes = 2'000'000;
+
 // Adds the time since the last lap to one field of DominatorTimings (when
 // the caller asked for them).
 class Laps {
@@ -162,10 +166,9 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width, Laps& laps) {
   // node for the preorder and parents; the log holds one entry per edge
   // that is not a tree edge: edges - (nodes - 1) when every node is
   // reached, which is the usual case (else the log grows).
-  // Below kPrefaultNodes the faults cost little and the thread's overlap
+  // Below kHelperNodes the faults cost little and the thread's overlap
   // with the records' scratch shows in the peak (1M nodes: 8 MB, 2 bytes
   // an edge), so the arrays are sized after the records, on this thread.
-  constexpr std::size_t kPrefaultNodes = 2'000'000;
   DepthFirst dfs;
   auto size_walk_arrays = [&dfs, n, edges] {
     dfs.vertex.resize(n);
@@ -179,7 +182,7 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width, Laps& laps) {
     return std::move(dfs);
   };
   std::jthread prefault;
-  if (n >= kPrefaultNodes) prefault = std::jthread(size_walk_arrays);
+  if (n >= kHelperNodes) prefault = std::jthread(size_walk_arrays);
   auto ready = [&] {
     if (prefault.joinable()) {
       prefault.join();
@@ -251,6 +254,25 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   BigVector<DepthFirst::NonTreeEdge>& preds = dfs.non_tree;
   sort_by_target_descending(preds, count);
   laps.lap(&DominatorTimings::predecessors_ms);
+
+  // What the retained sizes need besides the dominators (each number's
+  // shallow size, a gather; the result's arrays by node, fresh pages) is
+  // made on the other core while the semi-dominators take this one.
+  const std::size_t n = graph.node_count();
+  DominatorTree tree;
+  BigVector<std::uint64_t> retained_by_number;
+  auto prepare_retained = [&] {
+    retained_by_number.resize(count);
+    constexpr std::uint32_t kGatherAhead = 16;
+    for (std::uint32_t w = 0; w < count; ++w) {
+      if (w + kGatherAhead < count) graph.prefetch_shallow_size(dfs.vertex[w + kGatherAhead]);
+      retained_by_number[w] = graph.shallow_size(dfs.vertex[w]);
+    }
+    tree.idom.assign(n, kNoNode);
+    tree.retained.assign(n, 0);
+  };
+  std::jthread helper;
+  if (n >= kHelperNodes) helper = std::jthread(prepare_retained);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
   // number, its ancestor (kUnvisited = not linked yet) and the label (the
@@ -342,18 +364,13 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   // Retained sizes summed in DFS numbers first: idom(w) < w, so one reverse
   // sweep sums the subtrees, and in numbers a node's dominator is usually
   // close by, where in node indices both ends of every step are random.
-  BigVector<std::uint64_t> retained_by_number(count);
-  constexpr std::uint32_t kGatherAhead = 16;
-  for (std::uint32_t w = 0; w < count; ++w) {
-    if (w + kGatherAhead < count) graph.prefetch_shallow_size(dfs.vertex[w + kGatherAhead]);
-    retained_by_number[w] = graph.shallow_size(dfs.vertex[w]);
+  if (helper.joinable()) {
+    helper.join();
+  } else {
+    prepare_retained();
   }
   for (std::uint32_t w = count - 1; w >= 1; --w) retained_by_number[idom_number[w]] += retained_by_number[w];
 
-  DominatorTree tree;
-  const std::size_t n = graph.node_count();
-  tree.idom.assign(n, kNoNode);
-  tree.retained.assign(n, 0);
   for (std::uint32_t w = 0; w < count; ++w) {
     const NodeIndex node = dfs.vertex[w];
     tree.idom[node] = dfs.vertex[idom_number[w]];
