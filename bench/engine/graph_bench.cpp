@@ -226,6 +226,13 @@ int main(int argc, char** argv) {
     const GraphAnalysis analysis(g);
     const AnalyzeReport report = analyze_graph(analysis, {}, path, snapshot.format);
     std::printf("  reachable %llu objects\n", static_cast<unsigned long long>(report.summary.reachable_objects));
+    const DominatorTimings& steps = analysis.dominator_timings;
+    const double dominators_ms = steps.walk_records_ms + steps.walk_ms + steps.predecessors_ms + steps.semi_ms +
+                                 steps.idom_ms + steps.retained_ms;
+    std::printf("  in it: dominators + retained %.2f s (records %.0f, walk %.0f, predecessors %.0f, semi %.0f, "
+                "idom %.0f, retained %.0f ms), the chains' BFS %.2f s: %.1fx\n",
+                dominators_ms / 1000, steps.walk_records_ms, steps.walk_ms, steps.predecessors_ms, steps.semi_ms,
+                steps.idom_ms, steps.retained_ms, analysis.chains_ms / 1000, dominators_ms / analysis.chains_ms);
   }
   std::printf("peak RSS per edge: %.1f bytes\n", peak_rss_mb() * 1048576.0 / static_cast<double>(g.edge_count()));
   if (diff_too) {

@@ -22,6 +22,8 @@ struct AnalyzeOptions {
 // Everything computed once per graph and shared by the reports.
 struct GraphAnalysis {
   const HeapGraph& graph;
+  DominatorTimings dominator_timings;  // declared before tree: filled while it is made
+  double children_ms = 0, chains_ms = 0;  // the dominator tree's children lists, the BFS for chains
   DominatorTree tree;
   DominatorChildren children;
   RootDistances distances;

@@ -1,6 +1,7 @@
 #include "heapscope/analyze.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <numeric>
 #include <span>
@@ -10,9 +11,23 @@
 
 namespace heapscope {
 
+namespace {
+
+// Runs make() and adds its wall time to `ms`.
+template <class Make>
+auto timed(double& ms, Make make) {
+  const auto start = std::chrono::steady_clock::now();
+  auto made = make();
+  ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return made;
+}
+
+}  // namespace
+
 GraphAnalysis::GraphAnalysis(const HeapGraph& g)
-    : graph(g), tree(compute_dominators(g)), children(dominator_children(g, tree)),
-      distances(shortest_paths_from_roots(g)) {}
+    : graph(g), tree(compute_dominators(g, WalkWidth::Auto, &dominator_timings)),
+      children(timed(children_ms, [&] { return dominator_children(g, tree); })),
+      distances(timed(chains_ms, [&] { return shortest_paths_from_roots(g); })) {}
 
 ObjectView GraphAnalysis::view(NodeIndex node) const {
   ObjectView v;
