@@ -28,13 +28,7 @@ struct DominatorTree {
 // others exist so tests run both.
 enum class WalkWidth { Auto, Narrow, Wide };
 
-// Semi-NCA (Georgiadis, Tarjan, Werneck) on the flat arrays, iterative: no
-// recursion. Scratch memory for the walk: its records (8 bytes a node and 4
-// a strong edge; twice that when wide), preorder and parents (8 a node), a
-// log of 8 bytes per non-tree edge and a stack of at most 8 bytes an edge,
-// both written only as far as they grow; then about 24 bytes a node and 4 a
-// non-tree edge for the semi-dominators.
-// Wall time of each step, for bench/ (optional).
+// Wall time of each step, for `analyze --verbose` and bench/ (optional).
 struct DominatorTimings {
   double walk_records_ms = 0;  // the strong edges re-laid for the DFS
   double walk_ms = 0;          // the DFS itself
@@ -44,6 +38,13 @@ struct DominatorTimings {
   double retained_ms = 0;      // retained sizes and the result by node
 };
 
+// Semi-NCA (Georgiadis, Tarjan, Werneck) on the flat arrays, iterative: no
+// recursion. Scratch memory for the walk: its records (8 bytes a node and 4
+// a strong edge; twice that when wide), preorder and parents (8 a node), a
+// log of 8 bytes per non-tree edge and a stack of at most 8 bytes an edge,
+// both written only as far as they grow; then about 24 bytes a node and 8 a
+// non-tree edge (a copy of the log while it is sorted) for the
+// semi-dominators.
 DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto,
                                  DominatorTimings* timings = nullptr);
 
