@@ -1,5 +1,6 @@
 """CLI golden tests on small graphs whose answers are worked out by hand here."""
 import json
+import re
 
 from clitest import check, check_equal, finish, run, run_json, write_json, write_text
 
@@ -129,6 +130,13 @@ check_equal(len([l for l in err.splitlines() if "warning" in l]), 1 if "roots" n
 check("2 references" in err, f"warning names the count: {err}")
 code, out, err = run("--quiet", "analyze", dangling)
 check(code == 0 and err == "", f"--quiet silences warnings: {err!r}")
+
+# --verbose logs each step of the analysis on stderr; the report stays alone on stdout.
+code, out, err = run("--verbose", "analyze", path, "--format", "json")
+check(code == 0 and json.loads(out)["schema_version"] >= 1, "verbose analyze still writes the report to stdout")
+check(re.search(r"dominators: walk records \d+ ms, walk \d+ ms, predecessors \d+ ms, semi-dominators \d+ ms", err)
+      is not None, f"verbose names the dominators' steps: {err}")
+check("chains' BFS" in err, f"verbose names the chains' BFS: {err}")
 
 # A long repeated run is folded.
 chain_nodes = [{"id": i, "type": "Node", "size": 1, "refs": [i + 1], "ref_names": ["'next'"]} for i in range(1, 1000)]
