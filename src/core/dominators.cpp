@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <thread>
 
@@ -13,6 +14,36 @@ constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu;
 // From this many nodes on, the second core prepares arrays while this one
 // walks (below it, the overlap costs more in peak memory than it saves).
 constexpr std::size_t kHelperNodes = 2'000'000;
+
+// A task on the second core. What it throws (std::bad_alloc, say) comes
+// back from finish_or_run() on this thread, instead of ending the process.
+class OtherCore {
+ public:
+  template <class Task>
+  void start(Task task) {
+    thread_ = std::jthread([this, task] {
+      try {
+        task();
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+  // Waits for the task when it was started, else runs it here.
+  template <class Task>
+  void finish_or_run(Task& task) {
+    if (!thread_.joinable()) {
+      task();
+      return;
+    }
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::exception_ptr error_;
+  std::jthread thread_;  // last: joined (by its destructor) before error_ goes
+};
 
 // Adds the time since the last lap to one field of DominatorTimings (when
 // the caller asked for them).
@@ -181,22 +212,15 @@ DepthFirst depth_first(const HeapGraph& graph, WalkWidth width, Laps& laps) {
     laps.lap(&DominatorTimings::walk_ms);
     return std::move(dfs);
   };
-  std::jthread prefault;
-  if (n >= kHelperNodes) prefault = std::jthread(size_walk_arrays);
-  auto ready = [&] {
-    if (prefault.joinable()) {
-      prefault.join();
-    } else {
-      size_walk_arrays();
-    }
-  };
+  OtherCore helper;
+  if (n >= kHelperNodes) helper.start(size_walk_arrays);
   if (narrow) {
     auto records = walk_records<std::uint32_t>(graph);
-    ready();
+    helper.finish_or_run(size_walk_arrays);
     return walk(std::move(records));
   }
   auto records = walk_records<std::uint64_t>(graph);
-  ready();
+  helper.finish_or_run(size_walk_arrays);
   return walk(std::move(records));
 }
 
@@ -318,8 +342,8 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   // 10M-node bench graph: three; 0.26 -> 0.17 s). With fewer, this core
   // would wait for the other (a 5M-node V8 snapshot has 1.4: 13-160 ms on
   // the other core, 28 ms here).
-  std::jthread helper;
-  if (n >= kHelperNodes && preds.size() >= 2 * std::size_t{count}) helper = std::jthread(prepare_retained);
+  OtherCore helper;
+  if (n >= kHelperNodes && preds.size() >= 2 * std::size_t{count}) helper.start(prepare_retained);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
   // number, its ancestor (kUnvisited = not linked yet) and the label (the
@@ -411,11 +435,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
   // Retained sizes summed in DFS numbers first: idom(w) < w, so one reverse
   // sweep sums the subtrees, and in numbers a node's dominator is usually
   // close by, where in node indices both ends of every step are random.
-  if (helper.joinable()) {
-    helper.join();
-  } else {
-    prepare_retained();
-  }
+  helper.finish_or_run(prepare_retained);
   for (std::uint32_t w = count - 1; w >= 1; --w) retained_by_number[idom_number[w]] += retained_by_number[w];
 
   for (std::uint32_t w = 0; w < count; ++w) {
