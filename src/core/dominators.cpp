@@ -457,10 +457,14 @@ DominatorChildren dominator_children(const HeapGraph& graph, const DominatorTree
   }
   for (std::size_t i = 0; i < n; ++i) children.begin[i + 1] += children.begin[i];
   children.child.resize(children.begin[n]);
-  BigVector<std::uint32_t> fill(children.begin.begin(), children.begin.end() - 1);
+  // Filled through `begin` itself (no copy of it: 4 bytes a node less at
+  // the peak of a core's analysis): each node's entry moves on to its end,
+  // which is the next node's beginning, so one shift puts them back.
   for (NodeIndex node : tree.preorder) {
-    if (node != kSuperRoot) children.child[fill[tree.idom[node]]++] = node;
+    if (node != kSuperRoot) children.child[children.begin[tree.idom[node]]++] = node;
   }
+  for (std::size_t i = n; i > 0; --i) children.begin[i] = children.begin[i - 1];
+  children.begin[0] = 0;
   return children;
 }
 
