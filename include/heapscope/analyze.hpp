@@ -28,7 +28,8 @@ struct GraphAnalysis {
   DominatorChildren children;
   RootDistances distances;
 
-  explicit GraphAnalysis(const HeapGraph& g);
+  // Depths::Keep when the K-shortest-chains search will run (`paths`).
+  explicit GraphAnalysis(const HeapGraph& g, Depths depths = Depths::Skip);
   std::uint64_t reachable_size() const { return tree.retained[kSuperRoot]; }
   ObjectView view(NodeIndex node) const;
   Chain chain_to(NodeIndex node) const;

@@ -44,7 +44,7 @@ int run_paths(const PathsCli& options) {
     }
     nodes.push_back(node);
   }
-  const GraphAnalysis analysis(graph);
+  const GraphAnalysis analysis(graph, Depths::Keep);
   PathsReport report;
   report.path = snapshot.path;
   const StrongReferrers referrers(graph);

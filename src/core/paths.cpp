@@ -2,27 +2,31 @@
 
 #include <algorithm>
 #include <queue>
+#include <stdexcept>
 
 namespace heapscope {
 
-RootDistances shortest_paths_from_roots(const HeapGraph& graph) {
+RootDistances shortest_paths_from_roots(const HeapGraph& graph, Depths depths) {
   const std::size_t n = graph.node_count();
   RootDistances result;
   result.parent.assign(n, kNoNode);
-  result.depth.assign(n, kUnreached);
   BigVector<NodeIndex> queue;
   queue.reserve(n);
-  result.depth[kSuperRoot] = 0;
   queue.push_back(kSuperRoot);
   for (std::size_t head = 0; head < queue.size(); ++head) {
     const NodeIndex node = queue[head];
     for (EdgeIndex e = graph.out_begin(node); e < graph.out_end(node); ++e) {
       const NodeIndex target = graph.edge_target(e);
-      if (!graph.is_strong(e) || result.depth[target] != kUnreached) continue;
-      result.depth[target] = result.depth[node] + 1;
+      if (!graph.is_strong(e) || result.reached(target)) continue;
       result.parent[target] = node;
       queue.push_back(target);
     }
+  }
+  if (depths == Depths::Keep) {
+    // In BFS order every node comes after its parent.
+    result.depth.assign(n, kUnreached);
+    result.depth[kSuperRoot] = 0;
+    for (std::size_t i = 1; i < queue.size(); ++i) result.depth[queue[i]] = result.depth[result.parent[queue[i]]] + 1;
   }
   return result;
 }
@@ -104,6 +108,7 @@ ChainSearchResult k_shortest_chains(const HeapGraph& graph, const StrongReferrer
                                     const RootDistances& distances, NodeIndex target, std::size_t k,
                                     std::size_t budget) {
   ChainSearchResult result;
+  if (distances.depth.empty()) throw std::logic_error("k_shortest_chains needs root distances with depths");
   if (k == 0 || !distances.reached(target)) return result;
 
   // A partial chain runs from `node` to the target; `edge` leaves `node`

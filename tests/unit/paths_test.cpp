@@ -33,7 +33,7 @@ std::string edges_text(const HeapGraph& g, const std::vector<EdgeIndex>& edges) 
 
 TEST_CASE("shortest chain ignores weak edges; k shortest gives both strong chains") {
   const HeapGraph g = diamond();
-  const RootDistances distances = shortest_paths_from_roots(g);
+  const RootDistances distances = shortest_paths_from_roots(g, Depths::Keep);
   const NodeIndex target = g.find(4);
   CHECK(distances.depth[target] == 3);
   CHECK(edges_text(g, shortest_chain_edges(g, distances, target)) == "R/a/b/");
