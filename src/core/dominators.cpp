@@ -430,6 +430,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width, Domina
     idom_number[w] = candidate;
   }
   BigVector<std::uint32_t>().swap(semi);
+  BigVector<std::uint32_t>().swap(dfs.parent);  // 4 bytes a node off the peak of the steps below
   laps.lap(&DominatorTimings::idom_ms);
 
   // Retained sizes summed in DFS numbers first: idom(w) < w, so one reverse
