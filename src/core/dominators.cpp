@@ -107,7 +107,7 @@ WalkRecords<Word> walk_records(const HeapGraph& graph) {
   WalkRecords<Word> records;
   records.words.resize(size);
   Word* out = records.words.data();
-  constexpr EdgeIndex kAhead = 48;
+  constexpr EdgeIndex kAhead = 16;
   const EdgeIndex edge_count = graph.edge_count();
   for (NodeIndex node = 0; node < n; ++node) {
     Word* const head = out;

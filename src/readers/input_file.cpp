@@ -204,12 +204,12 @@ InputFile InputFile::from_bytes(std::string bytes, std::string display_name) {
 }
 
 void InputFile::release_pages() const {
-  // MADV_DONTNEED on a private read-only file mapping drops the pages; a
-  // later read faults them back in from the file, so this is always safe.
-  if (mapping_) madvise(mapping_, mapping_size_, MADV_DONTNEED);
+  if (mapping_) release_pages(mapping_, static_cast<const char*>(mapping_) + mapping_size_);
 }
 
 void InputFile::release_pages(const void* from, const void* to) const {
+  // MADV_DONTNEED on a private read-only file mapping drops the pages; a
+  // later read faults them back in from the file, so this is always safe.
   if (!mapping_) return;
   const auto begin = reinterpret_cast<std::uintptr_t>(mapping_);
   const std::uintptr_t end = begin + mapping_size_;
