@@ -77,7 +77,7 @@ struct DepthFirst {
   BigVector<NonTreeEdge> non_tree;
 };
 
-// The strong edges re-laid for the walk, one record per node in one array:
+// The edges re-laid for the walk, one record per node in one array:
 //   [slot, degree, target record, target record, ...]
 // where slot is the node index with kUnvisitedBit set until the walk visits
 // the node, and its DFS number after. An edge names its target's record, not
@@ -85,11 +85,17 @@ struct DepthFirst {
 // and its edges) where the CSR needs two in a row (the node's edge range,
 // then its edges); the walk is bound by that chain of misses. Building the
 // records costs one prefetched gather per edge.
+//
+// Every edge keeps its place, so node n's record starts at 2n + out_begin(n)
+// and no table of record offsets is needed (at 5M nodes that table was 20
+// MB at the peak of the analysis). A weak edge names the super-root's record
+// instead of its target's: the super-root is visited first, so the walk never
+// follows such an edge, and it logs no edge into the super-root.
 template <class Word>
 struct WalkRecords {
   static constexpr Word kUnvisitedBit = Word{1} << (sizeof(Word) * 8 - 1);
   BigVector<Word> words;
-  Word super_root = 0;  // the super-root's record
+  static constexpr Word kSuperRootRecord = 0;  // 2 * kSuperRoot + out_begin(kSuperRoot)
 };
 
 template <class Word>
@@ -97,29 +103,21 @@ WalkRecords<Word> walk_records(const HeapGraph& graph) {
   const std::size_t n = graph.node_count();
   const EdgeIndex* const out_begin = graph.out_begin_data();
   const NodeIndex* const edge_target = graph.edge_target_data();
-  BigVector<Word> record_of(n);
-  Word size = 0;
-  for (NodeIndex node = 0; node < n; ++node) {
-    record_of[node] = size;
-    size += 2;
-    for (EdgeIndex e = out_begin[node]; e < out_begin[node + 1]; ++e) size += graph.is_strong(e) ? 1 : 0;
-  }
+  auto record_of = [out_begin](NodeIndex node) { return static_cast<Word>(Word{2} * node + out_begin[node]); };
   WalkRecords<Word> records;
-  records.words.resize(size);
+  records.words.resize(2 * n + graph.edge_count());
   Word* out = records.words.data();
   constexpr EdgeIndex kAhead = 16;
   const EdgeIndex edge_count = graph.edge_count();
   for (NodeIndex node = 0; node < n; ++node) {
-    Word* const head = out;
-    head[0] = Word{node} | WalkRecords<Word>::kUnvisitedBit;
+    out[0] = Word{node} | WalkRecords<Word>::kUnvisitedBit;
+    out[1] = static_cast<Word>(out_begin[node + 1] - out_begin[node]);
     out += 2;
     for (EdgeIndex e = out_begin[node]; e < out_begin[node + 1]; ++e) {
-      if (e + kAhead < edge_count) __builtin_prefetch(&record_of[edge_target[e + kAhead]]);
-      if (graph.is_strong(e)) *out++ = record_of[edge_target[e]];
+      if (e + kAhead < edge_count) __builtin_prefetch(out_begin + edge_target[e + kAhead]);
+      *out++ = graph.is_strong(e) ? record_of(edge_target[e]) : WalkRecords<Word>::kSuperRootRecord;
     }
-    head[1] = static_cast<Word>(out - head - 2);
   }
-  records.super_root = record_of[kSuperRoot];
   return records;
 }
 
@@ -159,13 +157,15 @@ void depth_first_over(WalkRecords<Word> records, std::size_t edge_count, DepthFi
       stack.push_back({targets[i], number});
     }
   };
-  visit(records.super_root, 0);
+  visit(WalkRecords<Word>::kSuperRootRecord, 0);
   while (!stack.empty()) {
     const Pending top = stack.back();
     stack.pop_back();
     const Word slot = words[top.target];
     if ((slot & kUnvisitedBit) != 0) {
       visit(top.target, top.parent);
+    } else if (slot == 0) {
+      // A weak edge (see WalkRecords): no predecessor of anything.
     } else if (logged < dfs.non_tree.size()) {
       dfs.non_tree[logged++] = {static_cast<std::uint32_t>(slot), top.parent};
     } else {
@@ -235,9 +235,12 @@ struct TargetRank {
 };
 constexpr unsigned kBucketBits = 12;  // buckets of 4096 consecutive ranks
 
-// One counting sort over all targets, through a scratch copy.
+// One counting sort over all targets, through a scratch copy. Place is
+// the counters' type: 32 bits when the log is shorter than 2^32 (5M-node V8
+// snapshot: 20 MB less at the sort).
+template <class Place>
 void sort_in_one_level(BigVector<DepthFirst::NonTreeEdge>& log, TargetRank rank) {
-  BigVector<EdgeIndex> place(rank.count + 1, 0);
+  BigVector<Place> place(rank.count + 1, 0);
   for (const auto& edge : log) ++place[rank(edge) + 1];
   for (std::size_t i = 0; i < rank.count; ++i) place[i + 1] += place[i];
   BigVector<DepthFirst::NonTreeEdge> sorted(log.size());
@@ -305,7 +308,11 @@ bool targets_are_local(const BigVector<DepthFirst::NonTreeEdge>& log, TargetRank
 void sort_by_target_descending(BigVector<DepthFirst::NonTreeEdge>& log, std::size_t count) {
   const TargetRank rank{count};
   if (targets_are_local(log, rank)) {
-    sort_in_one_level(log, rank);
+    if (log.size() <= 0xFFFFFFFFu) {
+      sort_in_one_level<std::uint32_t>(log, rank);
+    } else {
+      sort_in_one_level<EdgeIndex>(log, rank);
+    }
   } else {
     sort_in_two_levels(log, rank);
   }
