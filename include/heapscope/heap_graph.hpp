@@ -14,6 +14,7 @@
 
 #include "heapscope/big_vector.hpp"
 #include "heapscope/string_table.hpp"
+#include "heapscope/u64_column.hpp"
 
 namespace heapscope {
 
@@ -73,7 +74,7 @@ class HeapGraph {
 
   std::uint64_t object_id(NodeIndex n) const { return object_id_[n]; }
   std::uint64_t shallow_size(NodeIndex n) const { return shallow_size_[n]; }
-  void prefetch_shallow_size(NodeIndex n) const { __builtin_prefetch(shallow_size_.data() + n); }
+  void prefetch_shallow_size(NodeIndex n) const { shallow_size_.prefetch(n); }
   StringId type(NodeIndex n) const { return type_[n]; }
   StringId name(NodeIndex n) const { return name_.empty() ? kNoString : name_[n]; }  // no column: no names
   // Allocation site (e.g. a tracemalloc traceback), kNoString when unknown.
@@ -111,8 +112,8 @@ class HeapGraph {
 
  private:
   friend class GraphBuilder;
-  BigVector<std::uint64_t> object_id_;
-  BigVector<std::uint64_t> shallow_size_;
+  U64Column object_id_;
+  U64Column shallow_size_;
   BigVector<StringId> type_;
   BigVector<StringId> name_;
   BigVector<StringId> alloc_site_;  // empty, or one per node
@@ -162,8 +163,8 @@ enum class TargetNaming {
 // the roots' edges are put in front of them (reserve that much spare
 // capacity, at most one per object, and no reallocation happens).
 struct GraphColumns {
-  BigVector<std::uint64_t> object_id;
-  BigVector<std::uint64_t> shallow_size;
+  U64Column object_id;
+  U64Column shallow_size;
   BigVector<StringId> type;
   BigVector<StringId> name;        // empty (no object has a name), or one per node
   BigVector<StringId> alloc_site;  // empty, or one per node
@@ -234,8 +235,8 @@ class GraphBuilder {
   void finish(HeapGraph& graph);
   TargetNaming naming_;
   StringTable strings_;
-  BigVector<std::uint64_t> object_id_;
-  BigVector<std::uint64_t> shallow_size_;
+  U64Column object_id_;
+  U64Column shallow_size_;
   BigVector<StringId> type_;
   BigVector<StringId> name_;
   BigVector<StringId> alloc_site_;

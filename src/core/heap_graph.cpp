@@ -107,7 +107,7 @@ HeapGraph GraphBuilder::build() && {
   IdIndex ids(naming_ == TargetNaming::ById ? node_count : 0);
   if (naming_ == TargetNaming::ById) {
     for (NodeIndex n = 1; n < node_count; ++n) {
-      const NodeIndex previous = ids.insert(object_id_[n], n, object_id_.data());
+      const NodeIndex previous = ids.insert(object_id_[n], n, object_id_);
       if (previous != kNoNode) {
         throw InputError("duplicate node id " + std::to_string(object_id_[n]) + " (objects #" +
                          std::to_string(previous - 1) + " and #" + std::to_string(n - 1) + ")");
@@ -115,7 +115,7 @@ HeapGraph GraphBuilder::build() && {
     }
   }
   auto resolve = [&](std::uint64_t target) -> NodeIndex {
-    if (naming_ == TargetNaming::ById) return ids.find(target, object_id_.data());
+    if (naming_ == TargetNaming::ById) return ids.find(target, object_id_);
     return target + 1 < node_count ? static_cast<NodeIndex>(target + 1) : kNoNode;
   };
 
@@ -203,14 +203,13 @@ void sort_runs(It first, It last) {
 // pairs are made one id range at a time (ranges of about equal size, cut at
 // sampled ids), so they never exist for all nodes at once: for a Python
 // core, whose ids are addresses, that was the read's peak (16 bytes a node).
-BigVector<NodeIndex> sort_nodes_by_id(const BigVector<std::uint64_t>& object_id) {
+BigVector<NodeIndex> sort_nodes_by_id(const U64Column& object_id) {
   const std::size_t objects = object_id.size() - 1;  // nodes 1..objects
   BigVector<NodeIndex> sorted(objects);
-  const bool ids_fit_32_bits =
-      std::all_of(object_id.begin(), object_id.end(), [](std::uint64_t id) { return id <= 0xFFFFFFFFu; });
-  if (ids_fit_32_bits) {
+  if (object_id.is_narrow()) {
+    const std::uint32_t* const id = object_id.narrow_values().data();
     BigVector<std::uint64_t> keys(objects);
-    for (NodeIndex n = 1; n <= objects; ++n) keys[n - 1] = object_id[n] << 32 | n;
+    for (NodeIndex n = 1; n <= objects; ++n) keys[n - 1] = std::uint64_t{id[n]} << 32 | n;
     sort_runs(keys.begin(), keys.end());
     for (std::size_t i = 0; i < objects; ++i) sorted[i] = static_cast<NodeIndex>(keys[i]);
     return sorted;
@@ -301,8 +300,8 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   columns.edge_label.insert(columns.edge_label.begin(), root_labels.begin(), root_labels.end());
   columns.edge_kind.insert(columns.edge_kind.begin(), root_edges, std::uint8_t{0});
 
-  columns.object_id[0] = 0;
-  columns.shallow_size[0] = 0;
+  columns.object_id.set(0, 0);
+  columns.shallow_size.set(0, 0);
   columns.type[0] = strings_.intern("(root)");
   if (!columns.name.empty()) columns.name[0] = kNoString;
   if (!columns.alloc_site.empty()) columns.alloc_site[0] = kNoString;

@@ -131,14 +131,14 @@ HeapGraph build_from_columns(const OrdinalGraph& og) {
   GraphBuilder b(TargetNaming::ByOrdinal);
   GraphColumns c;
   const std::size_t n = og.ids.size();
-  c.object_id.assign(n + 1, 0);
-  c.shallow_size.assign(n + 1, 0);
+  c.object_id.resize(n + 1);
+  c.shallow_size.resize(n + 1);
   c.type.assign(n + 1, 0);
   c.name.assign(n + 1, 0);
   c.out_begin.assign(n + 2, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    c.object_id[i + 1] = og.ids[i];
-    c.shallow_size[i + 1] = og.sizes[i];
+    c.object_id.set(i + 1, og.ids[i]);
+    c.shallow_size.set(i + 1, og.sizes[i]);
     c.type[i + 1] = b.intern(numbered("T", i % 3));
     c.name[i + 1] = b.intern(numbered("n", i));
     c.out_begin[i + 1] = c.edge_target.size();

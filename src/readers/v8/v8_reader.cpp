@@ -151,8 +151,8 @@ GraphColumns sized_node_columns(std::size_t n, bool with_sites) {
 GraphColumns node_columns(const v8::Snapshot& s, Namer& namer, GraphColumns c) {
   const std::size_t n = s.node_count();
   for (std::uint32_t node = 0; node < n; ++node) {
-    c.object_id[node + 1] = s.node_id[node];
-    c.shallow_size[node + 1] = s.self_size.get(node);
+    c.object_id.set(node + 1, s.node_id[node]);
+    c.shallow_size.set(node + 1, s.self_size.get(node));
     c.type[node + 1] = namer.node_type(node);
     c.name[node + 1] = namer.node_name(node);
     c.out_begin[node + 1] = s.first_edge[node];

@@ -909,19 +909,19 @@ class Walker {
     // The sizes and edge offsets, 32-bit during the walk, widened to the
     // graph's 64 bits one column at a time.
     c.shallow_size.resize(n + 1);
-    for (std::size_t v = 0; v < n; ++v) c.shallow_size[v + 1] = size_of(v);
+    for (std::size_t v = 0; v < n; ++v) c.shallow_size.set(v + 1, size_of(v));
     release(node_size_);
     release(big_sizes_);
     c.out_begin.resize(n + 2);
     for (std::size_t v = 0; v <= n; ++v) c.out_begin[v + 1] = edge_begin_[v];
     release(edge_begin_);
-    c.object_id = std::move(objects_);
+    objects_.insert(objects_.begin(), 0);  // slot 0 of the node columns is the super-root's
+    c.object_id = U64Column(std::move(objects_));
     c.type = std::move(node_type_);
     c.name = std::move(node_label_);
     c.edge_target = std::move(edge_target_);
     c.edge_label = std::move(edge_name_);  // EdgeLabel::named(id).raw() is the id itself
     // Slot 0 of the node columns is the super-root's.
-    c.object_id.insert(c.object_id.begin(), 0);
     c.type.insert(c.type.begin(), kNoString);
     c.name.insert(c.name.begin(), kNoString);
     const StringId frame_type = b.intern("frame");
