@@ -88,8 +88,10 @@ class HeapGraph {
   const NodeIndex* edge_target_data() const { return edge_target_.data(); }
   NodeIndex edge_target(EdgeIndex e) const { return edge_target_[e]; }
   EdgeLabel edge_label(EdgeIndex e) const { return EdgeLabel::from_raw(edge_label_[e]); }
-  EdgeKind edge_kind(EdgeIndex e) const { return static_cast<EdgeKind>(edge_kind_[e]); }
-  bool is_strong(EdgeIndex e) const { return edge_kind_[e] == 0; }
+  EdgeKind edge_kind(EdgeIndex e) const { return is_strong(e) ? EdgeKind::Strong : EdgeKind::Weak; }
+  bool is_strong(EdgeIndex e) const {
+    return weak_edge_bits_.empty() || ((weak_edge_bits_[e >> 6] >> (e & 63)) & 1) == 0;
+  }
   // The node an edge leaves (binary search over out_begin_).
   NodeIndex edge_source(EdgeIndex e) const;
 
@@ -120,7 +122,9 @@ class HeapGraph {
   BigVector<EdgeIndex> out_begin_;  // node_count + 1
   BigVector<NodeIndex> edge_target_;
   BigVector<std::uint32_t> edge_label_;
-  BigVector<std::uint8_t> edge_kind_;
+  // Bit e set: edge e is weak. A bit, not a byte, an edge (12 MB less for a
+  // 12M-edge V8 snapshot), and nothing at all when no edge is weak (cores).
+  BigVector<std::uint64_t> weak_edge_bits_;
   BigVector<NodeIndex> nodes_by_id_;
   std::vector<RootInfo> roots_;
   StringTable strings_;
@@ -173,7 +177,7 @@ struct GraphColumns {
   BigVector<EdgeIndex> out_begin;
   BigVector<NodeIndex> edge_target;  // 0-based object ordinals; become node indices
   BigVector<std::uint32_t> edge_label;  // EdgeLabel::raw()
-  BigVector<std::uint8_t> edge_kind;    // EdgeKind
+  BigVector<std::uint8_t> edge_kind;    // EdgeKind, or empty: every edge strong
 
   // Sizes (and zeroes) the node columns for `objects` objects and the
   // super-root's slot; the allocation sites too when asked.

@@ -10,6 +10,24 @@
 
 namespace heapscope {
 
+namespace {
+
+// The graph's weak-edge bits from one EdgeKind byte per object edge (edge i
+// of them is the graph's edge root_edges + i; the roots' edges are strong).
+// Empty when no edge is weak.
+BigVector<std::uint64_t> weak_bits(const BigVector<std::uint8_t>& kinds, EdgeIndex root_edges) {
+  BigVector<std::uint64_t> bits;
+  for (EdgeIndex i = 0; i < kinds.size(); ++i) {
+    if (kinds[i] == 0) continue;
+    if (bits.empty()) bits.assign((root_edges + kinds.size() + 63) / 64, 0);
+    const EdgeIndex e = root_edges + i;
+    bits[e >> 6] |= std::uint64_t{1} << (e & 63);
+  }
+  return bits;
+}
+
+}  // namespace
+
 std::string HeapGraph::label_text(EdgeLabel label) const {
   if (label.is_index()) {
     // Built by append(): GCC 12 warns falsely (-Wrestrict) on "[" + std::string.
@@ -155,9 +173,9 @@ HeapGraph GraphBuilder::build() && {
   edge_label_.resize(kept);
   edge_kind_.resize(kept);
   edge_label_.insert(edge_label_.begin(), root_labels.begin(), root_labels.end());
-  edge_kind_.insert(edge_kind_.begin(), root_edges, std::uint8_t{0});
   graph.edge_label_ = std::move(edge_label_);
-  graph.edge_kind_ = std::move(edge_kind_);
+  graph.weak_edge_bits_ = weak_bits(edge_kind_, root_edges);
+  BigVector<std::uint8_t>().swap(edge_kind_);
 
   graph.object_id_ = std::move(object_id_);
   graph.shallow_size_ = std::move(shallow_size_);
@@ -262,7 +280,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
       columns.type.size() != node_count || (!columns.name.empty() && columns.name.size() != node_count) ||
       (!columns.alloc_site.empty() && columns.alloc_site.size() != node_count) ||
       columns.out_begin.size() != node_count + 1 || columns.edge_label.size() != object_edges ||
-      columns.edge_kind.size() != object_edges || columns.out_begin[1] != 0 ||
+      (!columns.edge_kind.empty() && columns.edge_kind.size() != object_edges) || columns.out_begin[1] != 0 ||
       columns.out_begin[node_count] != object_edges) {
     throw std::logic_error("GraphBuilder::build(columns): column sizes disagree");
   }
@@ -283,7 +301,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
                        std::to_string(node_count - 1));
     }
     columns.edge_target[e] = ordinal + 1;
-    if (columns.edge_kind[e] != 0) {
+    if (!columns.edge_kind.empty() && columns.edge_kind[e] != 0) {
       if (columns.edge_kind[e] != static_cast<std::uint8_t>(EdgeKind::Weak)) {
         throw std::logic_error("GraphBuilder::build(columns): unknown edge kind");
       }
@@ -298,7 +316,6 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   // The roots' edges go in front (a memmove when the reader reserved room).
   columns.edge_target.insert(columns.edge_target.begin(), root_targets.begin(), root_targets.end());
   columns.edge_label.insert(columns.edge_label.begin(), root_labels.begin(), root_labels.end());
-  columns.edge_kind.insert(columns.edge_kind.begin(), root_edges, std::uint8_t{0});
 
   columns.object_id.set(0, 0);
   columns.shallow_size.set(0, 0);
@@ -313,7 +330,8 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   graph.out_begin_ = std::move(columns.out_begin);
   graph.edge_target_ = std::move(columns.edge_target);
   graph.edge_label_ = std::move(columns.edge_label);
-  graph.edge_kind_ = std::move(columns.edge_kind);
+  graph.weak_edge_bits_ = weak_bits(columns.edge_kind, root_edges);
+  BigVector<std::uint8_t>().swap(columns.edge_kind);
   finish(graph);
   return graph;
 }

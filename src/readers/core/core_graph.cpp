@@ -69,7 +69,7 @@ class GraphScanner {
       release_behind(bytes, bytes + a.usable);
     }
     c.out_begin.push_back(c.edge_target.size());
-    c.edge_kind.assign(c.edge_target.size(), static_cast<std::uint8_t>(EdgeKind::Strong));
+    // No edge_kind column: every edge is strong.
     return c;
   }
 

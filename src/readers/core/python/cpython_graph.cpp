@@ -936,7 +936,7 @@ class Walker {
       }
       c.out_begin.push_back(c.edge_target.size());
     }
-    c.edge_kind.assign(c.edge_target.size(), static_cast<std::uint8_t>(EdgeKind::Strong));
+    // No edge_kind column: every edge is strong.
     for (const NamedRoot& r : roots_) {
       const std::uint64_t ordinal = r.node >= 0 ? static_cast<std::uint64_t>(r.node) : n + static_cast<std::uint64_t>(-r.node - 2);
       b.add_root(ordinal, r.name, r.kind);
