@@ -44,12 +44,6 @@ NodeIndex HeapGraph::edge_source(EdgeIndex e) const {
   return static_cast<NodeIndex>((it - out_begin_.begin()) - 1);
 }
 
-NodeIndex HeapGraph::find(std::uint64_t object_id) const {
-  auto it = std::lower_bound(nodes_by_id_.begin(), nodes_by_id_.end(), object_id,
-                             [this](NodeIndex n, std::uint64_t id) { return object_id_[n] < id; });
-  if (it == nodes_by_id_.end() || object_id_[*it] != object_id) return kNoNode;
-  return *it;
-}
 
 GraphBuilder::GraphBuilder(TargetNaming naming) : naming_(naming) {
   // Slot 0 is the super-root, so builder indices are final node indices.
@@ -267,7 +261,19 @@ void GraphBuilder::finish(HeapGraph& graph) {
   }
   graph.strings_ = std::move(strings_);
   graph.meta_ = std::move(meta_);
-  graph.nodes_by_id_ = sort_nodes_by_id(graph.object_id_);
+}
+
+const BigVector<NodeIndex>& HeapGraph::nodes_by_id() const {
+  if (nodes_by_id_.empty() && object_count() > 0) nodes_by_id_ = sort_nodes_by_id(object_id_);
+  return nodes_by_id_;
+}
+
+NodeIndex HeapGraph::find(std::uint64_t object_id) const {
+  const BigVector<NodeIndex>& sorted = nodes_by_id();
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), object_id,
+                             [this](NodeIndex n, std::uint64_t id) { return object_id_[n] < id; });
+  if (it == sorted.end() || object_id_[*it] != object_id) return kNoNode;
+  return *it;
 }
 
 HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
