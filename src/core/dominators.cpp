@@ -101,7 +101,7 @@ struct WalkRecords {
 template <class Word>
 WalkRecords<Word> walk_records(const HeapGraph& graph) {
   const std::size_t n = graph.node_count();
-  const EdgeIndex* const out_begin = graph.out_begin_data();
+  const EdgeOffset* const out_begin = graph.out_begin_data();
   const NodeIndex* const edge_target = graph.edge_target_data();
   auto record_of = [out_begin](NodeIndex node) { return static_cast<Word>(Word{2} * node + out_begin[node]); };
   WalkRecords<Word> records;

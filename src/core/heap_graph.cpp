@@ -26,6 +26,10 @@ BigVector<std::uint64_t> weak_bits(const BigVector<std::uint8_t>& kinds, EdgeInd
   return bits;
 }
 
+std::string too_many_edges() {
+  return "more than " + std::to_string(kMaxEdges) + " references (the most a heapscope graph holds)";
+}
+
 }  // namespace
 
 std::string HeapGraph::label_text(EdgeLabel label) const {
@@ -73,7 +77,7 @@ NodeIndex GraphBuilder::add_node(std::uint64_t object_id, StringId type, std::ui
   shallow_size_.push_back(shallow_size);
   type_.push_back(type);
   name_.push_back(name);
-  out_begin_.push_back(edge_to_.size());
+  out_begin_.push_back(static_cast<EdgeOffset>(edge_to_.size()));
   if (!alloc_site_.empty()) alloc_site_.push_back(kNoString);
   return index;
 }
@@ -87,6 +91,7 @@ void GraphBuilder::set_alloc_site(NodeIndex node, StringId site) {
 }
 
 void GraphBuilder::add_edge(std::uint64_t target, EdgeLabel label, EdgeKind kind) {
+  if (edge_to_.size() >= kMaxEdges) throw InputError(too_many_edges());
   edge_to_.push_back(target);
   edge_label_.push_back(label.raw());
   edge_kind_.push_back(static_cast<std::uint8_t>(kind));
@@ -140,13 +145,14 @@ HeapGraph GraphBuilder::build() && {
   resolve_roots(graph, resolve, graph.edge_target_, root_labels);
   const EdgeIndex root_edges = graph.edge_target_.size();
   graph.out_begin_.assign(node_count + 1, 0);
-  out_begin_.push_back(edge_to_.size());  // sentinel: end of the last node's edges
+  out_begin_.push_back(static_cast<EdgeOffset>(edge_to_.size()));  // sentinel: end of the last node's edges
   // Lookups are random: start each one's cache miss some edges ahead.
   constexpr EdgeIndex kLookAhead = 16;
   const EdgeIndex pending_edges = edge_to_.size();
   EdgeIndex kept = 0;  // write position in edge_label_ / edge_kind_ (<= e)
   for (NodeIndex n = 1; n < node_count; ++n) {
-    graph.out_begin_[n] = root_edges + kept;
+    if (root_edges + kept > kMaxEdges) throw InputError(too_many_edges());
+    graph.out_begin_[n] = static_cast<EdgeOffset>(root_edges + kept);
     for (EdgeIndex e = out_begin_[n]; e < out_begin_[n + 1]; ++e) {
       if (naming_ == TargetNaming::ById && e + kLookAhead < pending_edges) ids.prefetch(edge_to_[e + kLookAhead]);
       const NodeIndex target = resolve(edge_to_[e]);
@@ -161,7 +167,8 @@ HeapGraph GraphBuilder::build() && {
       ++kept;
     }
   }
-  graph.out_begin_[node_count] = root_edges + kept;
+  if (root_edges + kept > kMaxEdges) throw InputError(too_many_edges());
+  graph.out_begin_[node_count] = static_cast<EdgeOffset>(root_edges + kept);
   BigVector<std::uint64_t>().swap(edge_to_);
   ids.clear();
   edge_label_.resize(kept);
@@ -263,6 +270,11 @@ void GraphBuilder::finish(HeapGraph& graph) {
   graph.meta_ = std::move(meta_);
 }
 
+void GraphColumns::push_edges_end() {
+  if (edge_target.size() > kMaxEdges) throw InputError(too_many_edges());
+  out_begin.push_back(static_cast<EdgeOffset>(edge_target.size()));
+}
+
 const BigVector<NodeIndex>& HeapGraph::nodes_by_id() const {
   if (nodes_by_id_.empty() && object_count() > 0) nodes_by_id_ = sort_nodes_by_id(object_id_);
   return nodes_by_id_;
@@ -317,8 +329,9 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   if (!std::is_sorted(columns.out_begin.begin() + 1, columns.out_begin.end())) {
     throw std::logic_error("GraphBuilder::build(columns): out_begin decreases");
   }
+  if (root_edges + object_edges > kMaxEdges) throw InputError(too_many_edges());
   columns.out_begin[0] = 0;
-  for (NodeIndex n = 1; n <= node_count; ++n) columns.out_begin[n] += root_edges;
+  for (NodeIndex n = 1; n <= node_count; ++n) columns.out_begin[n] += static_cast<EdgeOffset>(root_edges);
   // The roots' edges go in front (a memmove when the reader reserved room).
   columns.edge_target.insert(columns.edge_target.begin(), root_targets.begin(), root_targets.end());
   columns.edge_label.insert(columns.edge_label.begin(), root_labels.begin(), root_labels.end());

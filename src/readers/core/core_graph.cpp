@@ -59,7 +59,7 @@ class GraphScanner {
       c.object_id.push_back(a.user);
       c.shallow_size.push_back(a.usable);
       c.type.push_back(is_tcache ? tcache_type_ : type_of(a, bytes));
-      c.out_begin.push_back(c.edge_target.size());
+      c.push_edges_end();
       if (!bytes) {
         ++stats_.unreadable_allocations;
         continue;
@@ -68,7 +68,7 @@ class GraphScanner {
       scan_words(i, a, bytes, c);
       release_behind(bytes, bytes + a.usable);
     }
-    c.out_begin.push_back(c.edge_target.size());
+    c.push_edges_end();
     // No edge_kind column: every edge is strong.
     return c;
   }

@@ -934,7 +934,7 @@ class Walker {
         c.edge_target.push_back(t);
         c.edge_label.push_back(EdgeLabel::named(name).raw());
       }
-      c.out_begin.push_back(c.edge_target.size());
+      c.push_edges_end();
     }
     // No edge_kind column: every edge is strong.
     for (const NamedRoot& r : roots_) {
