@@ -188,16 +188,6 @@ struct GraphColumns {
   BigVector<std::uint32_t> edge_label;  // EdgeLabel::raw()
   BigVector<std::uint8_t> edge_kind;    // EdgeKind, or empty: every edge strong
 
-  // Sizes (and zeroes) the node columns for `objects` objects and the
-  // super-root's slot; the allocation sites too when asked.
-  void size_nodes(std::size_t objects, bool with_alloc_sites = false) {
-    object_id.resize(objects + 1);
-    shallow_size.resize(objects + 1);
-    type.resize(objects + 1);
-    name.resize(objects + 1);
-    out_begin.resize(objects + 2);
-    if (with_alloc_sites) alloc_site.resize(objects + 1);
-  }
   // Appends to out_begin where the edges pushed so far end (a node's
   // beginning, or the last one's end). Throws InputError past kMaxEdges.
   void push_edges_end();

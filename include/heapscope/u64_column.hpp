@@ -18,6 +18,7 @@ class U64Column {
  public:
   U64Column() = default;
   explicit U64Column(BigVector<std::uint64_t>&& wide) : wide_(std::move(wide)), is_wide_(true) {}
+  explicit U64Column(BigVector<std::uint32_t>&& narrow) : narrow_(std::move(narrow)) {}
 
   std::size_t size() const { return is_wide_ ? wide_.size() : narrow_.size(); }
   bool empty() const { return size() == 0; }
@@ -48,6 +49,15 @@ class U64Column {
       wide_.push_back(value);
     } else {
       narrow_.push_back(static_cast<std::uint32_t>(value));
+    }
+  }
+  // Shifts every entry up one place (in place when capacity allows).
+  void insert_front(std::uint64_t value) {
+    if (!is_wide_ && value > kNarrowMax) widen();
+    if (is_wide_) {
+      wide_.insert(wide_.begin(), value);
+    } else {
+      narrow_.insert(narrow_.begin(), static_cast<std::uint32_t>(value));
     }
   }
   // New entries are zero.

@@ -176,7 +176,7 @@ class Rules {
       const std::uint32_t o = owner[node];
       if (o == kUnvisited || o == kMultiple || o == node) continue;
       if (o == s_.root || type_is(o, m_.t_synthetic)) continue;
-      s_.self_size.set(o, s_.self_size.get(o) + s_.self_size.get(node));
+      s_.self_size.set(o, s_.self_size[o] + s_.self_size[node]);
       s_.self_size.set(node, 0);
       ++moved;
     }

@@ -20,25 +20,6 @@
 
 namespace heapscope::readers::v8 {
 
-void SizeColumn::push_back(std::uint64_t size) {
-  if (size >= kBig) {
-    big_[static_cast<std::uint32_t>(small_.size())] = size;
-    small_.push_back(kBig);
-  } else {
-    small_.push_back(static_cast<std::uint32_t>(size));
-  }
-}
-
-void SizeColumn::set(std::size_t i, std::uint64_t size) {
-  if (size >= kBig) {
-    big_[static_cast<std::uint32_t>(i)] = size;
-    small_[i] = kBig;
-  } else {
-    if (small_[i] == kBig) big_.erase(static_cast<std::uint32_t>(i));
-    small_[i] = static_cast<std::uint32_t>(size);
-  }
-}
-
 namespace {
 
 constexpr std::uint64_t kMaxU32 = 0xFFFFFFFFu;
@@ -148,9 +129,9 @@ void Parser::nodes() {
     const auto n = static_cast<std::size_t>(*m.node_count);
     snap_.node_type.reserve(n);
     snap_.node_name.reserve(n);
-    snap_.node_id.reserve(n);
-    snap_.self_size.reserve(n);
-    snap_.first_edge.reserve(n + 1);
+    snap_.node_id.reserve(n + 1);
+    snap_.self_size.reserve(n + 1);
+    snap_.first_edge.reserve(n + 2);
     if (m.node_detachedness != kNoField) snap_.detachedness.reserve(n);
   }
   std::vector<std::uint64_t> row(fields);

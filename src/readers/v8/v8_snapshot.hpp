@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "heapscope/big_vector.hpp"
+#include "heapscope/u64_column.hpp"
 #include "readers/input_file.hpp"
 
 namespace heapscope::readers::v8 {
@@ -52,25 +52,6 @@ struct Meta {
   bool edge_has_index(std::uint8_t type) const { return type == e_element || type == e_hidden; }
 };
 
-// Self sizes fit 32 bits for every V8 heap object; embedder nodes may not,
-// so the rare big ones live in a side table.
-class SizeColumn {
- public:
-  void reserve(std::size_t n) { small_.reserve(n); }
-  void push_back(std::uint64_t size);
-  std::uint64_t get(std::size_t i) const {
-    const std::uint32_t s = small_[i];
-    return s != kBig ? s : big_.at(static_cast<std::uint32_t>(i));
-  }
-  void set(std::size_t i, std::uint64_t size);
-  std::size_t size() const { return small_.size(); }
-
- private:
-  static constexpr std::uint32_t kBig = 0xFFFFFFFFu;
-  BigVector<std::uint32_t> small_;
-  std::unordered_map<std::uint32_t, std::uint64_t> big_;
-};
-
 struct Location {
   std::uint32_t node;  // ordinal
   std::uint32_t script_id, line, column;
@@ -81,8 +62,12 @@ struct Snapshot {
   // Per node (ordinal).
   BigVector<std::uint8_t> node_type;
   BigVector<std::uint32_t> node_name;
+  // Reserved one entry more than the nodes (first_edge two), so that the
+  // graph can adopt them with its super-root's slot put in front in place.
   BigVector<std::uint32_t> node_id;
-  SizeColumn self_size;
+  // Self sizes fit 32 bits for every V8 heap object; an embedder node's may
+  // not, and then the column widens.
+  U64Column self_size;
   BigVector<std::uint8_t> detachedness;  // empty when meta has no such field
   BigVector<std::uint32_t> first_edge;    // node_count + 1 (prefix sum of edge_count)
   // Per edge, grouped by source node in node order.
