@@ -267,6 +267,7 @@ void GraphBuilder::finish(HeapGraph& graph) {
     BigVector<StringId>().swap(graph.name_);
   }
   graph.strings_ = std::move(strings_);
+  graph.strings_.drop_index();  // a built graph interns nothing more
   graph.meta_ = std::move(meta_);
 }
 

@@ -23,6 +23,7 @@ StringTable::StringTable() {
 }
 
 void StringTable::reserve(std::size_t count) {
+  ensure_index();
   views_.reserve(count);
   if (count * 10 > slots_.size() * 7) grow_index(count * 10 / 7 + 1);
 }
@@ -65,6 +66,7 @@ void StringTable::grow_index(std::size_t min_slots) {
 }
 
 StringId StringTable::intern_hashed(std::string_view text, std::uint32_t hash) {
+  ensure_index();
   const std::size_t slot = slot_of(text, hash);
   if (slots_[slot] != 0) return slot_id(slots_[slot]);
   const auto id = static_cast<StringId>(views_.size());
@@ -74,7 +76,22 @@ StringId StringTable::intern_hashed(std::string_view text, std::uint32_t hash) {
   return id;
 }
 
+void StringTable::drop_index() { BigVector<std::uint64_t>().swap(slots_); }
+
+void StringTable::rebuild_index() {
+  slots_.assign(std::max<std::size_t>(views_.size() * 10 / 7 + 1, 64), 0);
+  for (StringId id = 0; id < views_.size(); ++id) {
+    std::size_t slot = home(hash(views_[id]));
+    while (slots_[slot] != 0) slot = slot + 1 == slots_.size() ? 0 : slot + 1;
+    slots_[slot] = slot_entry(hash(views_[id]), id);
+  }
+}
+
 StringId StringTable::find(std::string_view text) const {
+  if (slots_.empty()) {
+    const auto it = std::find(views_.begin(), views_.end(), text);
+    return it == views_.end() ? kNoString : static_cast<StringId>(it - views_.begin());
+  }
   const std::size_t slot = slot_of(text, hash(text));
   return slots_[slot] == 0 ? kNoString : slot_id(slots_[slot]);
 }
