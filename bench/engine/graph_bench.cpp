@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
       DominatorTimings steps;
       {
         Phase phase{"dominators + retained"};
-        const DominatorTree tree = compute_dominators(g, WalkWidth::Auto, &steps);
+        const DominatorTree tree = compute_dominators(g, WalkLayout::Auto, &steps);
         (void)tree;
       }
       std::printf("  records %.0f, walk %.0f, predecessors %.0f, semi %.0f, idom %.0f, retained %.0f ms\n",

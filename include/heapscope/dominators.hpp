@@ -23,10 +23,13 @@ struct DominatorTree {
   std::size_t reachable_count() const { return preorder.size(); }  // with the super-root
 };
 
-// The word size of the DFS's edge records: Auto picks 32 bits whenever the
-// graph fits them (it always does below two billion nodes plus edges); the
-// others exist so tests run both.
-enum class WalkWidth { Auto, Narrow, Wide };
+// How the DFS reads the edges: re-laid as records of 32-bit (Narrow) or
+// 64-bit words (Wide), or straight from the graph's CSR (Csr, 4 bytes a node
+// of scratch against the records' 8 a node and 4 an edge). Auto takes the
+// CSR when edges mostly stay near their source (V8 snapshots, cores), else
+// records, 32-bit whenever the graph fits them (below two billion nodes
+// plus edges). The others exist so tests run each.
+enum class WalkLayout { Auto, Narrow, Wide, Csr };
 
 // Wall time of each step, for `analyze --verbose` and bench/ (optional).
 struct DominatorTimings {
@@ -45,7 +48,7 @@ struct DominatorTimings {
 // both written only as far as they grow; then about 24 bytes a node and 8 a
 // non-tree edge (a copy of the log while it is sorted) for the
 // semi-dominators.
-DominatorTree compute_dominators(const HeapGraph& graph, WalkWidth width = WalkWidth::Auto,
+DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout = WalkLayout::Auto,
                                  DominatorTimings* timings = nullptr);
 
 // Children lists of the dominator tree, as CSR (for top-down walks).

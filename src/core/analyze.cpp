@@ -25,7 +25,7 @@ auto timed(double& ms, Make make) {
 }  // namespace
 
 GraphAnalysis::GraphAnalysis(const HeapGraph& g, Depths depths)
-    : graph(g), tree(compute_dominators(g, WalkWidth::Auto, &dominator_timings)),
+    : graph(g), tree(compute_dominators(g, WalkLayout::Auto, &dominator_timings)),
       children(timed(children_ms, [&] { return dominator_children(g, tree); })),
       distances(timed(chains_ms, [&] { return shortest_paths_from_roots(g, depths); })) {}
 

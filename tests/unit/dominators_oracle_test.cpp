@@ -109,7 +109,7 @@ TEST_CASE("semi-NCA immediate dominators equal Boost's Lengauer-Tarjan on 3000 r
     const RandomGraph random = make_random_graph(rng);
     // Every round with the walk's 32-bit records; every third also with the
     // 64-bit ones that only graphs of billions of edges would otherwise use.
-    const DominatorTree tree = compute_dominators(random.graph, WalkWidth::Narrow);
+    const DominatorTree tree = compute_dominators(random.graph, WalkLayout::Narrow);
     const std::vector<NodeIndex> expected = boost_idoms(random.graph.node_count(), random.strong_edges);
     for (NodeIndex n = 0; n < random.graph.node_count(); ++n) {
       if (expected[n] == kNoNode) ++unreachable_seen;
@@ -117,8 +117,13 @@ TEST_CASE("semi-NCA immediate dominators equal Boost's Lengauer-Tarjan on 3000 r
         FAIL("round " << round << " node " << n << ": idom " << tree.idom[n] << ", Boost says " << expected[n]);
       }
     }
+    // Every round over the CSR too: the same walk, so the same preorder.
+    const DominatorTree csr = compute_dominators(random.graph, WalkLayout::Csr);
+    if (csr.idom != tree.idom || csr.preorder != tree.preorder || csr.retained != tree.retained) {
+      FAIL("round " << round << ": the CSR walk's result differs from the records'");
+    }
     if (round % 3 == 0) {
-      const DominatorTree wide = compute_dominators(random.graph, WalkWidth::Wide);
+      const DominatorTree wide = compute_dominators(random.graph, WalkLayout::Wide);
       for (NodeIndex n = 0; n < random.graph.node_count(); ++n) {
         if (wide.idom[n] != expected[n]) {
           FAIL("round " << round << " node " << n << ": wide idom " << wide.idom[n] << ", Boost says " << expected[n]);
@@ -146,6 +151,10 @@ TEST_CASE("semi-NCA equals Boost's Lengauer-Tarjan on 12 random graphs of up to 
         FAIL("round " << round << " node " << n << ": idom " << tree.idom[n] << ", Boost says " << expected[n]);
       }
     }
+    // Edges to anywhere: Auto walks records; the CSR walk must agree.
+    const DominatorTree csr = compute_dominators(random.graph, WalkLayout::Csr);
+    CHECK(csr.idom == tree.idom);
+    CHECK(csr.retained == tree.retained);
   }
 }
 
@@ -209,8 +218,8 @@ TEST_CASE("2,500,000 nodes (walk arrays made on a second thread): chain with ski
   for (std::uint64_t i = kChain + 1; i <= kChain + kUnreached; ++i) b.add_node(i, type, 5);
   b.add_root(1);
   const HeapGraph g = std::move(b).build();
-  for (const WalkWidth width : {WalkWidth::Narrow, WalkWidth::Wide}) {
-    const DominatorTree tree = compute_dominators(g, width);
+  for (const WalkLayout layout : {WalkLayout::Narrow, WalkLayout::Wide, WalkLayout::Csr}) {
+    const DominatorTree tree = compute_dominators(g, layout);
     CHECK(tree.reachable_count() == kChain + 1);
     std::uint64_t wrong = 0;
     for (std::uint64_t k = 2; k <= kChain; ++k) {
