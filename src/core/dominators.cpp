@@ -323,62 +323,80 @@ DepthFirst depth_first(const HeapGraph& graph, WalkLayout layout_asked, Laps& la
   return walk(std::move(layout));
 }
 
-// The walk's log of non-tree edges is sorted by target number, highest
+// The walk's log of non-tree edges regrouped by target, highest target
 // first: the order in which the semi-dominator pass asks for each node's
-// predecessors (it reads them off the sorted log; the target tells where
-// one node's run ends). Rank 0 is the highest target, so ranks ascend
-// along the sorted log.
+// predecessors. Rank 0 is the highest target, so ranks ascend as the pass
+// goes; the sources of the target ranked r are source[begin[r] ..
+// begin[r + 1]). Sources only, 4 bytes an edge where the log takes 8, and
+// the log is freed as soon as it is read (5M-node V8 snapshot: 26 MB off the
+// analysis' peak). 32-bit offsets: a graph has at most kMaxEdges edges.
+struct Predecessors {
+  BigVector<std::uint32_t> begin;  // count + 1, by rank
+  BigVector<std::uint32_t> source;
+};
+
 struct TargetRank {
   std::size_t count;
   std::size_t operator()(const DepthFirst::NonTreeEdge& edge) const { return count - 1 - edge.target; }
 };
 constexpr unsigned kBucketBits = 12;  // buckets of 4096 consecutive ranks
 
-// One counting sort over all targets, through a scratch copy. Place is
-// the counters' type: 32 bits when the log is shorter than 2^32 (5M-node V8
-// snapshot: 20 MB less at the sort).
-template <class Place>
-void sort_in_one_level(BigVector<DepthFirst::NonTreeEdge>& log, TargetRank rank) {
-  BigVector<Place> place(rank.count + 1, 0);
-  for (const auto& edge : log) ++place[rank(edge) + 1];
-  for (std::size_t i = 0; i < rank.count; ++i) place[i + 1] += place[i];
-  BigVector<DepthFirst::NonTreeEdge> sorted(log.size());
-  for (const auto& edge : log) sorted[place[rank(edge)]++] = edge;
-  log.swap(sorted);
+// One counting sort over all targets. The sources are placed through
+// `begin` itself: each rank's entry moves on to its end, which is the next
+// rank's beginning, so one shift puts them back (no copy of the counts).
+Predecessors group_in_one_level(BigVector<DepthFirst::NonTreeEdge>&& log, TargetRank rank) {
+  Predecessors preds;
+  preds.begin.assign(rank.count + 1, 0);
+  for (const auto& edge : log) ++preds.begin[rank(edge) + 1];
+  for (std::size_t r = 0; r < rank.count; ++r) preds.begin[r + 1] += preds.begin[r];
+  preds.source.resize(log.size());
+  for (const auto& edge : log) preds.source[preds.begin[rank(edge)]++] = edge.source;
+  BigVector<DepthFirst::NonTreeEdge>().swap(log);
+  for (std::size_t r = rank.count; r > 0; --r) preds.begin[r] = preds.begin[r - 1];
+  preds.begin[0] = 0;
+  return preds;
 }
 
 // A counting sort in two levels: the log is split into buckets of 4096
-// consecutive targets in a scratch copy (a few thousand write positions,
-// each moving on in order), then each bucket is counted and written back
-// in order, its counts and its entries in cache.
-void sort_in_two_levels(BigVector<DepthFirst::NonTreeEdge>& log, TargetRank rank) {
+// consecutive ranks in a scratch copy (a few thousand write positions,
+// each moving on in order), then each bucket is counted and its sources
+// written out in order, its counts and its entries in cache.
+Predecessors group_in_two_levels(BigVector<DepthFirst::NonTreeEdge>&& log, TargetRank rank) {
   using Edge = DepthFirst::NonTreeEdge;
-  constexpr std::size_t kBucketTargets = std::size_t{1} << kBucketBits;
+  constexpr std::size_t kBucketRanks = std::size_t{1} << kBucketBits;
   const std::size_t buckets = (rank.count >> kBucketBits) + 1;
   auto bucket = [&](const Edge& edge) { return rank(edge) >> kBucketBits; };
 
-  std::vector<EdgeIndex> bucket_begin(buckets + 1, 0);
+  std::vector<std::uint32_t> bucket_begin(buckets + 1, 0);
   for (const Edge& edge : log) ++bucket_begin[bucket(edge) + 1];
   for (std::size_t b = 0; b < buckets; ++b) bucket_begin[b + 1] += bucket_begin[b];
   // Split into a scratch copy (each bucket's entries in log order)...
   BigVector<Edge> by_bucket(log.size());
   {
-    std::vector<EdgeIndex> next(bucket_begin.begin(), bucket_begin.end() - 1);
+    std::vector<std::uint32_t> next(bucket_begin.begin(), bucket_begin.end() - 1);
     for (const Edge& edge : log) by_bucket[next[bucket(edge)]++] = edge;
   }
-  // ... then each bucket counted and written back in order.
-  std::vector<EdgeIndex> place(kBucketTargets + 1);
+  BigVector<Edge>().swap(log);
+  // ... then each bucket counted and its sources written out in order.
+  Predecessors preds;
+  preds.begin.resize(rank.count + 1);
+  preds.source.resize(by_bucket.size());
+  std::vector<std::uint32_t> place(kBucketRanks + 1);
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t first_rank = b << kBucketBits;
+    const std::size_t ranks = std::min(kBucketRanks, rank.count - std::min(rank.count, first_rank));
     std::fill(place.begin(), place.end(), 0);
-    for (EdgeIndex i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) ++place[rank(by_bucket[i]) - first_rank + 1];
+    for (std::uint32_t i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) ++place[rank(by_bucket[i]) - first_rank + 1];
     place[0] = bucket_begin[b];
-    for (std::size_t i = 0; i < kBucketTargets; ++i) place[i + 1] += place[i];
-    for (EdgeIndex i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) {
+    for (std::size_t i = 0; i < kBucketRanks; ++i) place[i + 1] += place[i];
+    std::copy(place.begin(), place.begin() + static_cast<std::ptrdiff_t>(ranks), preds.begin.begin() + static_cast<std::ptrdiff_t>(first_rank));
+    for (std::uint32_t i = bucket_begin[b]; i < bucket_begin[b + 1]; ++i) {
       const Edge& edge = by_bucket[i];
-      log[place[rank(edge) - first_rank]++] = edge;
+      preds.source[place[rank(edge) - first_rank]++] = edge.source;
     }
   }
+  preds.begin[rank.count] = static_cast<std::uint32_t>(preds.source.size());
+  return preds;
 }
 
 // Whether neighbouring log entries mostly aim at nearby targets (one in four
@@ -404,17 +422,10 @@ bool targets_are_local(const BigVector<DepthFirst::NonTreeEdge>& log, TargetRank
 // every entry to a random place: 10M-node bench graph 0.71 s in one level,
 // 0.26 s in two. (An in-place split, an American flag sort, needs no
 // scratch but was 0.69 s: its swaps form one chain of dependent misses.)
-void sort_by_target_descending(BigVector<DepthFirst::NonTreeEdge>& log, std::size_t count) {
+Predecessors group_by_target(BigVector<DepthFirst::NonTreeEdge>&& log, std::size_t count) {
   const TargetRank rank{count};
-  if (targets_are_local(log, rank)) {
-    if (log.size() <= 0xFFFFFFFFu) {
-      sort_in_one_level<std::uint32_t>(log, rank);
-    } else {
-      sort_in_one_level<EdgeIndex>(log, rank);
-    }
-  } else {
-    sort_in_two_levels(log, rank);
-  }
+  if (targets_are_local(log, rank)) return group_in_one_level(std::move(log), rank);
+  return group_in_two_levels(std::move(log), rank);
 }
 
 }  // namespace
@@ -423,8 +434,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   Laps laps(timings);
   DepthFirst dfs = depth_first(graph, layout, laps);
   const auto count = static_cast<std::uint32_t>(dfs.vertex.size());
-  BigVector<DepthFirst::NonTreeEdge>& preds = dfs.non_tree;
-  sort_by_target_descending(preds, count);
+  Predecessors preds = group_by_target(std::move(dfs.non_tree), count);
   laps.lap(&DominatorTimings::predecessors_ms);
 
   // What the retained sizes need besides the dominators (each number's
@@ -449,7 +459,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   // would wait for the other (a 5M-node V8 snapshot has 1.4: 13-160 ms on
   // the other core, 28 ms here).
   OtherCore helper;
-  if (n >= kHelperNodes && preds.size() >= 2 * std::size_t{count}) helper.start(prepare_retained);
+  if (n >= kHelperNodes && preds.source.size() >= 2 * std::size_t{count}) helper.start(prepare_retained);
 
   // Semi-dominators, in DFS numbers. The link-eval forest keeps, per
   // number, its ancestor (kUnvisited = not linked yet) and the label (the
@@ -499,24 +509,25 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   constexpr EdgeIndex kFar = 48;
   constexpr EdgeIndex kMid = 32;
   constexpr EdgeIndex kNear = 16;
-  const EdgeIndex pred_count = preds.size();
+  const std::uint32_t* const source = preds.source.data();
+  const EdgeIndex pred_count = preds.source.size();
   EdgeIndex p = 0;
   for (std::uint32_t w = count - 1; w >= 1; --w) {
     std::uint32_t best = dfs.parent[w];
-    for (; p < pred_count && preds[p].target == w; ++p) {
-      if (p + kFar < pred_count) __builtin_prefetch(&forest[preds[p + kFar].source]);
+    for (const EdgeIndex end = preds.begin[count - w]; p < end; ++p) {  // w's rank is count - 1 - w
+      if (p + kFar < pred_count) __builtin_prefetch(&forest[source[p + kFar]]);
       if (p + kMid < pred_count) {
-        const std::uint32_t ancestor = forest[preds[p + kMid].source].ancestor;
+        const std::uint32_t ancestor = forest[source[p + kMid]].ancestor;
         if (ancestor != kUnvisited && ancestor > w) __builtin_prefetch(&forest[ancestor]);
       }
       if (p + kNear < pred_count) {
-        const std::uint32_t ancestor = forest[preds[p + kNear].source].ancestor;
+        const std::uint32_t ancestor = forest[source[p + kNear]].ancestor;
         if (ancestor != kUnvisited && ancestor > w) {
           const std::uint32_t grand = forest[ancestor].ancestor;
           if (grand != kUnvisited && grand > w) __builtin_prefetch(&forest[grand]);
         }
       }
-      const std::uint32_t v = preds[p].source;
+      const std::uint32_t v = source[p];
       const std::uint32_t candidate = v <= w ? v : eval(v, w);
       if (candidate < best) best = candidate;
     }
@@ -525,7 +536,7 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   }
   laps.lap(&DominatorTimings::semi_ms);
   BigVector<Forest>().swap(forest);
-  BigVector<DepthFirst::NonTreeEdge>().swap(preds);  // freed before the result's arrays are made, for the peak
+  preds = Predecessors();  // freed before the result's arrays are made, for the peak
 
   // Nearest common ancestor pass: idom(w) is the deepest ancestor of w's
   // DFS parent whose number is not above semi(w).
