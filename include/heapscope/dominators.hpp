@@ -43,11 +43,12 @@ struct DominatorTimings {
 
 // Semi-NCA (Georgiadis, Tarjan, Werneck) on the flat arrays, iterative: no
 // recursion. Scratch memory for the walk: its records (8 bytes a node and 4
-// a strong edge; twice that when wide), preorder and parents (8 a node), a
-// log of 8 bytes per non-tree edge and a stack of at most 8 bytes an edge,
-// both written only as far as they grow; then about 24 bytes a node and 8 a
-// non-tree edge (a copy of the log while it is sorted) for the
-// semi-dominators.
+// an edge; twice that when wide) or, over the CSR, 4 bytes a node;
+// preorder and parents (8 a node), a log of 8 bytes per non-tree edge and a
+// stack of at most 8 bytes an edge, both written only as far as they grow;
+// then the log regrouped by target (4 bytes a node and a non-tree edge,
+// plus a copy of the log while it is split when targets are scattered),
+// and about 16 bytes a node for the semi-dominators.
 DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout = WalkLayout::Auto,
                                  DominatorTimings* timings = nullptr);
 

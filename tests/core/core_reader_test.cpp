@@ -9,6 +9,9 @@
 #include <map>
 #include <set>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/core_support.hpp"
 #include "heapscope/analyze.hpp"
 #include "heapscope/error.hpp"
@@ -277,6 +280,25 @@ TEST_CASE("truncated, foreign and random cores are input errors") {
     }
     CHECK_MESSAGE(threw, name);
   }
+}
+
+// The core's file notes name the files the process had mapped; heapscope
+// opens them for pages the core left out. One that is now a FIFO must be
+// turned away, not opened and waited on (found by fuzzing: the read hung).
+TEST_CASE("a mapped file that is now a FIFO: a warning, no wait") {
+  const std::string binary = core_test::work_dir() + "/leaky-fifo";
+  ::unlink(binary.c_str());  // a FIFO left by an earlier failed run
+  const auto taken = core_test::take_core("leaky.c", "leaky-fifo");
+  REQUIRE(::unlink(binary.c_str()) == 0);
+  REQUIRE(::mkfifo(binary.c_str(), 0600) == 0);
+  ::alarm(120);  // a hang ends the test (SIGALRM) instead of the suite's timeout
+  const readers::Snapshot snapshot = readers::read_snapshot(taken.core);
+  ::alarm(0);
+  ::unlink(binary.c_str());
+  bool warned = false;
+  for (const std::string& w : snapshot.warnings) warned |= w.find("not a regular file") != std::string::npos;
+  CHECK(warned);
+  CHECK(snapshot.graph.has_value());
 }
 
 // Heap corruption is reported, and the walk goes on past it.

@@ -17,7 +17,10 @@ MappedFile::~MappedFile() {
 }
 
 std::unique_ptr<MappedFile> MappedFile::open(const std::string& path, std::string& why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a core's file notes name paths the process had mapped,
+  // which may now be a FIFO or a device; opening one must not wait (the
+  // check below turns it away), and for a regular file the flag changes nothing.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     why = std::strerror(errno);
     return nullptr;
