@@ -45,4 +45,18 @@ class InputError : public Error {
   std::string format_;
 };
 
+// The most bytes a snapshot's objects or traces may add up to: 2^63 - 1,
+// so that every total, and every difference of two totals, fits a signed
+// 64-bit count (no real heap comes near; a hostile file can).
+inline constexpr std::uint64_t kMaxTotalBytes = 0x7FFFFFFFFFFFFFFFu;
+
+// total + size, or InputError("<what> add up to more than ...") past
+// kMaxTotalBytes. what: "the objects' sizes", "the traces' sizes".
+inline std::uint64_t add_to_total(std::uint64_t total, std::uint64_t size, const char* what) {
+  if (size > kMaxTotalBytes - total) {
+    throw InputError(std::string(what) + " add up to more than 2^63 - 1 bytes; not a real heap");
+  }
+  return total + size;
+}
+
 }  // namespace heapscope

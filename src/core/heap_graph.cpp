@@ -261,6 +261,9 @@ BigVector<NodeIndex> sort_nodes_by_id(const U64Column& object_id) {
 }  // namespace
 
 void GraphBuilder::finish(HeapGraph& graph) {
+  // Totals and the retained sizes (sums of shallow sizes) must not wrap.
+  std::uint64_t total = 0;
+  for (std::size_t n = 1; n < graph.node_count(); ++n) total = add_to_total(total, graph.shallow_size_[n], "the objects' sizes");
   // A graph whose objects have no names (a core's allocations) keeps no
   // name column: 4 bytes an object, 40 MB of a 10M-allocation core's peak.
   if (std::all_of(graph.name_.begin(), graph.name_.end(), [](StringId s) { return s == kNoString; })) {

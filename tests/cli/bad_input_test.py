@@ -27,6 +27,9 @@ CASES = [
     ("no-nodes.json", '{"roots":[1]}', ["nodes"]),
     ("wrong-format.json", '{"format":"other","nodes":[],"roots":[1]}', ["format"]),
     ("future-version.json", '{"format":"heapscope-graph","version":9,"nodes":[],"roots":[1]}', ["version 9"]),
+    # Sizes whose sum wraps 64 bits (found by fuzzing: totals said "1 B", 200%).
+    ("size-wrap.json", '{"nodes":[{"id":1,"type":"A","size":18446744073709551615,"refs":[2]},'
+     '{"id":2,"type":"B","size":2}],"roots":[1]}', ["2^63 - 1"]),
     ("refs-not-array.json", '{"nodes":[{"id":1,"type":"A","size":1,"refs":2}],"roots":[1]}', ['"refs"']),
 ]
 

@@ -872,6 +872,9 @@ TraceTable read_tracemalloc_pickle(std::string_view bytes, const ReadOptions& op
                        " bytes after the pickle's STOP opcode were ignored (as pickle.load does)");
   }
   apply_tracemalloc_python(table, options.tracemalloc_python, warnings);
+  // Checked here, where the error can name the file: the statistics sum them.
+  std::uint64_t total = 0;
+  for (const std::uint64_t size : table.sizes) total = add_to_total(total, size, "the traces' sizes");
   return table;
 }
 
