@@ -6,8 +6,13 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace heapscope {
+
+// text with control characters written as \n, \t or \xNN: for messages that
+// quote a file's or a user's text, so they stay one line on a terminal.
+std::string printable(std::string_view text);
 
 class Error : public std::runtime_error {
  public:

@@ -12,7 +12,7 @@ namespace heapscope::cli {
 readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOptions& options) {
   spdlog::debug("reading {}", path);
   readers::Snapshot snapshot = readers::read_snapshot(path, options);
-  for (const std::string& warning : snapshot.warnings) spdlog::warn("{}: {}", path, warning);
+  for (const std::string& warning : snapshot.warnings) spdlog::warn("{}: {}", printable(path), printable(warning));
   if (snapshot.graph) {
     const HeapGraph& g = *snapshot.graph;
     spdlog::debug("{}: read as {}: {} objects, {} edges, {} strings", path, snapshot.format, g.object_count(),

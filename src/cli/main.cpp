@@ -25,7 +25,9 @@ void configure_logging(bool quiet, bool verbose) {
   spdlog::set_level(quiet ? spdlog::level::err : verbose ? spdlog::level::debug : spdlog::level::warn);
 }
 
-void report_error(const std::string& message) { std::cerr << "heapscope: error: " << message << "\n"; }
+void report_error(const std::string& message) {
+  std::cerr << "heapscope: error: " << heapscope::printable(message) << "\n";
+}
 
 }  // namespace
 

@@ -15,11 +15,17 @@ enum class Compression { None, Gzip, Zstd };
 
 class InputFile {
  public:
+  // The most bytes a compressed input may decompress to: the machine's
+  // physical memory, as the whole output is held in memory.
+  static std::uint64_t default_decompressed_limit();
+
   // Opens path ("-" is standard input), maps it, and decompresses it when its
-  // first bytes are a gzip or zstd magic. Throws InputError.
-  static InputFile open(const std::string& path);
+  // first bytes are a gzip or zstd magic. Throws InputError, also when the
+  // data decompresses to more than decompressed_limit bytes.
+  static InputFile open(const std::string& path, std::uint64_t decompressed_limit = default_decompressed_limit());
   // An in-memory input (tests, fuzzing); decompressed like a file.
-  static InputFile from_bytes(std::string bytes, std::string display_name = "<memory>");
+  static InputFile from_bytes(std::string bytes, std::string display_name = "<memory>",
+                              std::uint64_t decompressed_limit = default_decompressed_limit());
 
   InputFile(InputFile&&) noexcept;
   InputFile& operator=(InputFile&&) noexcept;
@@ -51,7 +57,7 @@ class InputFile {
  private:
   InputFile() = default;
   void adopt_owned(std::vector<char> bytes);
-  void decompress_if_needed();
+  void decompress_if_needed(std::uint64_t limit);
 
   std::string path_;
   const char* data_ = nullptr;

@@ -1,6 +1,8 @@
 // The readers heapscope knows, in sniffing order (most specific first), and
 // the one entry point that opens a file and picks the reader for it.
 #include <algorithm>
+#include <new>
+#include <string>
 
 #include "heapscope/error.hpp"
 #include "readers/core/core_reader.hpp"
@@ -37,6 +39,12 @@ Snapshot read_snapshot(const InputFile& input, const ReadOptions& options) {
       return snapshot;
     } catch (const InputError& e) {
       throw e.with_context(input.path(), std::string(reader->name()));
+    } catch (const std::bad_alloc&) {
+      // Sizes read from the file are checked before they are allocated, so
+      // this is a file too big for this machine's memory (or a hostile one
+      // that stays under every check): say which.
+      throw InputError("ran out of memory reading it (" + std::to_string(input.size()) + " bytes)", std::nullopt,
+                       input.path(), std::string(reader->name()));
     }
   }
   std::string known;

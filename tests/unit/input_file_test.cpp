@@ -51,3 +51,27 @@ TEST_CASE("the minimal graph form is accepted") {
   CHECK(snapshot.format == "heapscope-graph");
   CHECK(snapshot.graph->edge_count() == 2);  // root edge + one reference
 }
+
+TEST_CASE("input decompressing past the limit is an input error naming the file") {
+  const std::string big(1 << 20, ' ');  // 1 MiB of spaces: compresses to about 1 KiB
+  const std::string packed = gzip(big);
+  CHECK(InputFile::from_bytes(packed, "ok.gz", big.size()).size() == big.size());
+  try {
+    InputFile::from_bytes(packed, "bomb.gz", big.size() - 1);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.path() == "bomb.gz");
+    CHECK(e.format() == "gzip");
+    CHECK(e.problem().find("decompresses to more than 1048575 bytes") != std::string::npos);
+  }
+  CHECK(InputFile::default_decompressed_limit() >= (std::uint64_t{1} << 26));
+}
+
+TEST_CASE("an input error quoting file text is one printable line") {
+  const InputError e("unknown key \"a\nb\x1b[31m\x7f\"", 7, "dir/x\ty.json", "heapscope-graph");
+  CHECK(std::string(e.what()) == R"(dir/x\ty.json: heapscope-graph: unknown key "a\nb\x1b[31m\x7f" (at byte 7))");
+  const std::string long_key(5000, 'k');
+  const std::string shown = printable(long_key);
+  CHECK(shown.size() < 1100);
+  CHECK(shown.find("(3976 more bytes)") != std::string::npos);
+}

@@ -22,13 +22,13 @@ name_field = meta["node_fields"].index("name")
 type_field = meta["node_fields"].index("type")
 
 
-def damaged(name, mutate):
+def damaged(name, mutate, sort_keys=False):
     """Write a copy of the snapshot with MUTATE applied to a deep copy."""
     copy = json.loads(raw)
     mutate(copy)
     path = scratch("bad_input", name + ".heapsnapshot")
     with open(path, "w") as f:
-        json.dump(copy, f)
+        json.dump(copy, f, sort_keys=sort_keys)
     return path
 
 
@@ -80,6 +80,13 @@ for fraction in (0.001, 0.3, 0.95):
     cut = int(len(raw) * fraction)
     paths[f"truncated-{fraction}"] = (write_bytes(f"truncated-{fraction}.heapsnapshot", raw[:cut]), "")
 paths["truncated-last-byte"] = (write_bytes("truncated-last-byte.heapsnapshot", raw.rstrip()[:-1]), "")
+# Keys re-sorted (as jq -S does): "edges" then comes first. It is still
+# recognised as V8, and the error says why it cannot be read.
+paths["keys-sorted"] = (damaged("keys-sorted", lambda c: None, sort_keys=True), "re-sorted")
+# An unknown key with a newline and a terminal escape in it, followed by a
+# syntax error: the message quotes the key, escaped, on one line.
+hostile_key = b',"x\\ny\\u001b[31mRED":1 2}'
+paths["control-chars-in-key"] = (write_bytes("hostile-key.heapsnapshot", raw.rstrip()[:-1] + hostile_key), "\\x1b")
 paths["garbage-after-head"] = (write_bytes("garbage.heapsnapshot", raw[:40] + b"\x00\xff garbage"), "")
 # Compressed copies cut short: the decoder says so.
 compressed = gzip.compress(raw)
@@ -98,6 +105,7 @@ for name, (path, word) in paths.items():
         lines = err.strip().splitlines()
         check_equal(code, 2, f"{name}: {command} exit code (stderr {err.strip()!r})")
         check(len(lines) == 1, f"{name}: {command}: one line on stderr, got {lines}")
+        check(not any(ord(ch) < 0x20 for ch in err.rstrip("\n")), f"{name}: no control characters in {err!r}")
         check(out == "", f"{name}: {command}: no report on stdout")
         line = lines[0] if lines else ""
         check(path in line, f"{name}: the error names the file: {line!r}")

@@ -81,11 +81,17 @@ Snapshot Parser::run() {
       header();
     } else if (key == "nodes") {
       once(have_nodes_);
-      if (!have_header_) fail("\"nodes\" comes before the \"snapshot\" header (meta is needed to read it)");
+      if (!have_header_) {
+        fail("\"nodes\" comes before the \"snapshot\" header, which V8 and DevTools write first (meta is needed to "
+             "read the nodes; was the file re-sorted, as by jq -S?)");
+      }
       if (nodes_and_edges()) once(have_edges_);
     } else if (key == "edges") {
       once(have_edges_);
-      if (!have_nodes_) fail("\"edges\" comes before \"nodes\"");
+      if (!have_nodes_) {
+        fail("\"edges\" comes before \"nodes\", which V8 and DevTools write first (was the file re-sorted, as by "
+             "jq -S?)");
+      }
       edges();
     } else if (key == "strings") {
       once(have_strings_);

@@ -324,7 +324,19 @@ bool looks_like_v8_heapsnapshot(std::string_view head) {
     i += token.size();
     return true;
   };
-  return take("{") && take("\"snapshot\"") && take(":") && take("{");
+  if (!take("{")) return false;
+  // V8 writes "snapshot" first. A re-sorted file (jq -S) starts with one of
+  // the arrays instead; it is still recognised, so the reader can say what
+  // is wrong with it rather than the heapscope graph reader.
+  if (take("\"snapshot\"")) return take(":") && take("{");
+  for (const std::string_view key : {"\"edges\"", "\"locations\"", "\"samples\"", "\"strings\"",
+                                     "\"trace_function_infos\"", "\"trace_tree\""}) {
+    if (take(key)) return take(":") && take("[");
+  }
+  // A heapscope graph may start with "nodes" too, but its nodes are objects.
+  if (!(take("\"nodes\"") && take(":") && take("["))) return false;
+  skip_ws();
+  return i < head.size() && head[i] >= '0' && head[i] <= '9';
 }
 
 HeapGraph read_v8_heapsnapshot(const InputFile& input, std::vector<std::string>& warnings) {
