@@ -76,7 +76,7 @@ class GraphScanner {
  private:
   void collect_vtables() {
     for (const Module& m : image_.modules()) {
-      for (const Symbol& s : m.symbols) {
+      for (const Symbol& s : m.symbols()) {
         if (s.size == 0 || s.name.substr(0, 4) != "_ZTV") continue;
         std::string cls = vtable_class(s.name);
         if (cls.empty()) continue;

@@ -26,9 +26,19 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 // ---- Module ----------------------------------------------------------------
 
+const std::vector<Symbol>& Module::symbols() const {
+  static const std::vector<Symbol> kNone;
+  return symbol_table ? *symbol_table : kNone;
+}
+
+const std::vector<ElfSection>& Module::sections() const {
+  static const std::vector<ElfSection> kNone;
+  return file ? file->sections() : kNone;
+}
+
 std::string_view Module::section_at(std::uint64_t address) const {
   const std::uint64_t v = address - bias;
-  for (const ElfSection& s : sections) {
+  for (const ElfSection& s : sections()) {
     if ((s.flags & SHF_ALLOC) && v >= s.addr && v - s.addr < s.size) {
       if ((s.flags & SHF_TLS) != 0) continue;  // .tbss overlaps other sections' addresses
       return s.name;
@@ -39,6 +49,7 @@ std::string_view Module::section_at(std::uint64_t address) const {
 
 const Symbol* Module::symbol_covering(std::uint64_t address) const {
   const std::uint64_t v = address - bias;
+  const std::vector<Symbol>& symbols = this->symbols();
   auto it = std::upper_bound(symbols.begin(), symbols.end(), v,
                              [](std::uint64_t value, const Symbol& s) { return value < s.value; });
   // Look back a few entries: small symbols can sit inside bigger ones.
@@ -51,7 +62,7 @@ const Symbol* Module::symbol_covering(std::uint64_t address) const {
 }
 
 const Symbol* Module::find_symbol(std::string_view symbol_name) const {
-  for (const Symbol& s : symbols) {
+  for (const Symbol& s : symbols()) {
     if (s.name == symbol_name) return &s;
   }
   return nullptr;
@@ -63,13 +74,23 @@ CoreImage::CoreImage(Bytes core_bytes) : bytes_(core_bytes), core_(ElfCore::pars
   for (std::string& w : core_.warnings) warnings_.push_back(std::move(w));
   build_modules();
   build_regions();
-  for (Module& m : modules_) {
-    if (m.file) {
-      m.symbols = m.file->symbols();
-      m.sections = m.file->sections();
-    } else {
-      load_symbols_from_memory(m);
+  load_symbols(modules_);
+}
+
+void CoreImage::load_symbols(std::vector<Module>& modules) {
+  std::vector<std::pair<const ElfFile*, std::shared_ptr<const std::vector<Symbol>>>> read_from_file;
+  for (Module& m : modules) {
+    if (!m.file) {
+      m.symbol_table = std::make_shared<const std::vector<Symbol>>(symbols_from_memory(m));
+      continue;
     }
+    auto same_file = std::find_if(read_from_file.begin(), read_from_file.end(),
+                                  [&](const auto& entry) { return entry.first == m.file.get(); });
+    if (same_file == read_from_file.end()) {
+      read_from_file.emplace_back(m.file.get(), std::make_shared<const std::vector<Symbol>>(m.file->symbols()));
+      same_file = std::prev(read_from_file.end());
+    }
+    m.symbol_table = same_file->second;
   }
 }
 
@@ -88,6 +109,21 @@ std::optional<Bytes> CoreImage::core_bytes_at(std::uint64_t address, std::uint64
 void CoreImage::build_modules() {
   const std::uint64_t at_phdr = core_.auxv_value(AT_PHDR);
   const std::uint64_t at_entry = core_.auxv_value(AT_ENTRY);
+  // Each path is opened once, however many times it is mapped.
+  std::vector<std::pair<std::string, std::shared_ptr<const ElfFile>>> opened;
+  std::vector<std::string> open_failures;  // why, per entry of `opened`
+  auto open_once = [&](const std::string& path, std::string& why) {
+    for (std::size_t i = 0; i < opened.size(); ++i) {
+      if (opened[i].first == path) {
+        why = open_failures[i];
+        return opened[i].second;
+      }
+    }
+    std::shared_ptr<const ElfFile> file = ElfFile::open(path, why);
+    opened.emplace_back(path, file);
+    open_failures.push_back(why);
+    return file;
+  };
   for (const FileMapping& m : core_.files) {
     if (m.file_offset != 0) continue;
     Module module;
@@ -95,9 +131,9 @@ void CoreImage::build_modules() {
     module.name = basename_of(m.path);
     const std::uint64_t head_len = std::min<std::uint64_t>(m.end - m.start, kPage);
     std::optional<Bytes> head = core_bytes_at(m.start, head_len);
-    std::unique_ptr<ElfFile> disk;
+    std::shared_ptr<const ElfFile> disk;
     std::string why = "deleted";
-    if (!ends_with(m.path, " (deleted)")) disk = ElfFile::open(m.path, why);
+    if (!ends_with(m.path, " (deleted)")) disk = open_once(m.path, why);
     std::optional<std::vector<ElfSegment>> segments;
     if (head) segments = parse_program_headers(*head);
     if (!segments && !head && disk) segments = parse_program_headers(disk->bytes());
@@ -125,7 +161,7 @@ void CoreImage::build_modules() {
     } else if (!module.build_id.empty()) {
       if (disk->build_id() == module.build_id) {
         module.file_status = "verified";
-        module.file = std::move(disk);
+        module.file = disk;
       } else {
         module.file_status = "build id differs (core " + module.build_id + ", file " +
                              (disk->build_id().empty() ? "none" : disk->build_id()) + ")";
@@ -133,7 +169,7 @@ void CoreImage::build_modules() {
     } else if (head && disk->bytes().size() >= head->size() &&
                std::memcmp(disk->bytes().data(), head->data(), head->size()) == 0) {
       module.file_status = "no build id; first page matches";
-      module.file = std::move(disk);
+      module.file = disk;
     } else {
       module.file_status = "no build id in the core to check the file against";
     }
@@ -186,10 +222,8 @@ void CoreImage::build_regions() {
   std::vector<Region> extra;
   for (std::size_t i = 0; i < core_.files.size(); ++i) {
     const FileMapping& m = core_.files[i];
-    const Module* module = nullptr;
-    for (const Module& mod : modules_) {
-      if (mod.path == m.path && m.start >= mod.start && m.start < mod.end) module = &mod;
-    }
+    const Module* module = module_at(m.start);
+    if (module && module->path != m.path) module = nullptr;
     uncovered(m.start, m.end, [&](std::uint64_t a, std::uint64_t b) {
       Region r;
       r.start = a;
@@ -351,14 +385,15 @@ std::optional<SymbolHit> CoreImage::find_symbol(std::string_view name, std::stri
 // Dynamic symbols through PT_DYNAMIC, for a module whose file is not usable.
 // ld.so relocates the d_ptr entries in place on x86-64, so values outside
 // the module are taken as link-time addresses and biased.
-void CoreImage::load_symbols_from_memory(Module& module) {
+std::vector<Symbol> CoreImage::symbols_from_memory(const Module& module) {
+  std::vector<Symbol> symbols;
   const ElfSegment* dynamic = nullptr;
   for (const ElfSegment& s : module.segments) {
     if (s.type == PT_DYNAMIC) dynamic = &s;
   }
-  if (!dynamic) return;
+  if (!dynamic) return symbols;
   const std::uint8_t* dyn = pointer(module.bias + dynamic->vaddr, dynamic->filesz);
-  if (!dyn) return;
+  if (!dyn) return symbols;
   std::uint64_t symtab = 0, strtab = 0, strsz = 0, syment = sizeof(Elf64_Sym), hash = 0, gnu_hash = 0;
   for (std::uint64_t i = 0; i + 16 <= dynamic->filesz; i += 16) {
     const std::uint64_t tag = load_u64(dyn + i);
@@ -372,7 +407,7 @@ void CoreImage::load_symbols_from_memory(Module& module) {
     if (tag == DT_GNU_HASH) gnu_hash = val;
   }
   auto absolute = [&](std::uint64_t v) { return (v >= module.start && v < module.end) ? v : v + module.bias; };
-  if (symtab == 0 || strtab == 0 || syment != sizeof(Elf64_Sym)) return;
+  if (symtab == 0 || strtab == 0 || syment != sizeof(Elf64_Sym)) return symbols;
   symtab = absolute(symtab);
   strtab = absolute(strtab);
   std::uint64_t count = 0;
@@ -381,12 +416,12 @@ void CoreImage::load_symbols_from_memory(Module& module) {
   } else if (gnu_hash != 0) {
     const std::uint64_t h = absolute(gnu_hash);
     std::uint32_t header[4];
-    if (!read(h, header, sizeof header) || header[0] > (1u << 24) || header[2] > (1u << 24)) return;
+    if (!read(h, header, sizeof header) || header[0] > (1u << 24) || header[2] > (1u << 24)) return symbols;
     const std::uint64_t buckets = h + 16 + 8ull * header[2];
     std::uint32_t max_index = 0;
     for (std::uint32_t b = 0; b < header[0]; ++b) {
       std::uint32_t v = 0;
-      if (!read(buckets + 4ull * b, &v, 4)) return;
+      if (!read(buckets + 4ull * b, &v, 4)) return symbols;
       max_index = std::max(max_index, v);
     }
     count = header[1];  // symbols below symoffset are not hashed
@@ -395,7 +430,7 @@ void CoreImage::load_symbols_from_memory(Module& module) {
       const std::uint64_t chains = buckets + 4ull * header[0];
       for (std::uint32_t i = max_index; i < (1u << 24); ++i) {
         std::uint32_t v = 0;
-        if (!read(chains + 4ull * (i - header[1]), &v, 4)) return;
+        if (!read(chains + 4ull * (i - header[1]), &v, 4)) return symbols;
         if (v & 1u) {
           count = std::uint64_t{i} + 1;
           break;
@@ -403,19 +438,25 @@ void CoreImage::load_symbols_from_memory(Module& module) {
       }
     }
   }
-  if (count == 0 || count > (1u << 24)) return;
+  if (count == 0 || count > (1u << 24)) return symbols;
+  if (count * sizeof(Elf64_Sym) > bytes_.size() - std::min<std::uint64_t>(memory_symbol_bytes_, bytes_.size())) {
+    warn(module.path + ": its symbol table would take the symbols read from memory past the core's size; not read");
+    return symbols;
+  }
   const std::uint8_t* syms = pointer(symtab, count * sizeof(Elf64_Sym));
   const std::uint8_t* strings = pointer(strtab, strsz);
-  if (!syms || !strings) return;
+  if (!syms || !strings) return symbols;
+  memory_symbol_bytes_ += count * sizeof(Elf64_Sym);
   for (std::uint64_t i = 1; i < count; ++i) {
     Elf64_Sym sym;
     std::memcpy(&sym, syms + i * sizeof sym, sizeof sym);
     if (sym.st_name >= strsz) continue;
     const char* begin = reinterpret_cast<const char*>(strings + sym.st_name);
-    add_symbol_if_useful(module.symbols, sym.st_value, sym.st_size, sym.st_info, sym.st_shndx,
+    add_symbol_if_useful(symbols, sym.st_value, sym.st_size, sym.st_info, sym.st_shndx,
                          std::string_view(begin, strnlen(begin, strsz - sym.st_name)));
   }
-  sort_symbols(module.symbols);
+  sort_symbols(symbols);
+  return symbols;
 }
 
 }  // namespace heapscope::readers::core

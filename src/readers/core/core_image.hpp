@@ -49,9 +49,16 @@ struct Module {
   std::vector<ElfSegment> segments;  // link-time addresses
   std::string build_id;               // from the core's copy of the note ("" unknown)
   std::string file_status;            // "verified", "no build id", or why the file is not used
-  std::unique_ptr<ElfFile> file;      // the on-disk file when it matches
-  std::vector<Symbol> symbols;        // sorted by value (link-time)
-  std::vector<ElfSection> sections;   // from the file; empty when it is not used
+  // The on-disk file when it matches, and the symbols (from the file, else
+  // from the core's memory). Shared by the modules of one path: a file
+  // mapped at several addresses is opened and read once.
+  std::shared_ptr<const ElfFile> file;
+  std::shared_ptr<const std::vector<Symbol>> symbol_table;
+
+  // Sorted by value (link-time addresses).
+  const std::vector<Symbol>& symbols() const;
+  // From the file; empty when it is not used.
+  const std::vector<ElfSection>& sections() const;
 
   // The section holding `address` (biased), "" when unknown.
   std::string_view section_at(std::uint64_t address) const;
@@ -108,8 +115,8 @@ class CoreImage {
 
  private:
   void build_modules();
-  void load_module_file(Module& module);
-  void load_symbols_from_memory(Module& module);
+  void load_symbols(std::vector<Module>& modules);
+  std::vector<Symbol> symbols_from_memory(const Module& module);
   void build_regions();
   std::optional<Bytes> core_bytes_at(std::uint64_t address, std::uint64_t length) const;
 
@@ -121,6 +128,9 @@ class CoreImage {
   mutable std::size_t last_region_ = 0;
   std::uint64_t file_backed_bytes_ = 0;
   std::uint64_t missing_bytes_ = 0;
+  // Symbol-table bytes read from the core's memory so far: at most the
+  // core's size, or a hostile core could point many modules at one table.
+  std::uint64_t memory_symbol_bytes_ = 0;
 };
 
 }  // namespace heapscope::readers::core
