@@ -116,6 +116,9 @@ class Walker {
          PythonGraphStats& stats)
       : image_(image), rt_(rt), l_(rt.layout), malloc_chunks_(malloc_chunks), stats_(stats) {
     if (const auto str = image.find_symbol("PyUnicode_Type", rt.module_file())) str_type_ = str->address;
+    for (const Region& r : image.regions()) {
+      if (r.readable()) readable_words_ += r.size() / 8;
+    }
   }
 
   HeapGraph run(std::vector<std::string>& warnings) {
@@ -328,7 +331,8 @@ class Walker {
     if (!image_.read(keys, header, sizeof header)) return out;
     const unsigned log2_size = header[8], log2_index_bytes = header[9], kind = header[10];
     const std::uint64_t nentries = load_u64(header + 24);
-    if (log2_size > 30 || log2_index_bytes > 33 || kind > 2 || nentries > (1ull << log2_size)) return out;
+    // CPython fills at most two thirds of a table (USABLE_FRACTION).
+    if (log2_size > 30 || log2_index_bytes > 33 || kind > 2 || nentries > (2ull << log2_size) / 3) return out;
     const std::uint64_t entry_size = kind == 0 ? 24 : 16;
     const std::uint64_t entries = keys + 32 + (1ull << log2_index_bytes);
     const std::uint8_t* table = image_.pointer(entries, nentries * entry_size);
@@ -408,6 +412,7 @@ class Walker {
     // A size that runs past readable memory comes from a word that only
     // looked like an object (or a damaged one): keep the fixed part.
     if (size > info.basicsize && image_.pointer(p, size) == nullptr) size = info.basicsize;
+    charge_references(edges.size());
     push_size(size);
     node_label_.push_back(label_of(p, info));
     node_type_.push_back(info.name);
@@ -977,6 +982,20 @@ class Walker {
     node_size_.push_back(size >= kBigSize ? kBigSize : static_cast<std::uint32_t>(size));
   }
   std::uint64_t size_of(std::size_t v) const { return node_size_[v] == kBigSize ? big_sizes_.at(v) : node_size_[v]; }
+  // Every reference is a pointer stored somewhere in the core, so honest
+  // objects cannot hold more references than the core has words; only the
+  // key of a split dict's entry is shared, once per value: twice the words,
+  // then. Objects that claim more overlap each other (a damaged or hostile
+  // core), and reading them would cost objects x core size.
+  void charge_references(std::size_t count) {
+    references_read_ += count;
+    const std::uint64_t budget = 2 * readable_words_ + 4 * objects_.size() + (1u << 20);
+    if (references_read_ > budget) {
+      throw InputError("the Python objects claim more references (" + std::to_string(references_read_) +
+                       " so far) than the core's " + std::to_string(readable_words_) +
+                       " readable words can hold: containers overlap each other (a damaged core)");
+    }
+  }
   void push_edge_begin() {
     if (edge_target_.size() > 0xFFFFFFFFu) throw InputError("more than 4,294,967,295 references between Python objects");
     edge_begin_.push_back(static_cast<std::uint32_t>(edge_target_.size()));
@@ -1001,6 +1020,8 @@ class Walker {
   std::unordered_map<std::uint64_t, StringId> attribute_labels_;
   std::vector<StringId> index_labels_;
   std::uint64_t str_type_ = 0;
+  std::uint64_t readable_words_ = 0;    // 8-byte words in the core's readable regions
+  std::uint64_t references_read_ = 0;   // references the walk has read, kept or not
 
   IdIndex index_;
   // The graph's columns as the walk finds them (moved into GraphColumns).
