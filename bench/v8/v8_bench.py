@@ -2,14 +2,17 @@
 """V8 bench: heapscope against memlab on the same Node snapshots (prints figures; not a test).
 
 usage: v8_bench.py HEAPSCOPE_BIN [--sizes 1000000,5000000,10000000] [--work DIR]
-                   [--memlab DIR] [--compare-retained]
+                   [--memlab DIR] [--runs N] [--compare-retained]
 
 For each size, writes WORK/snap-SIZE.heapsnapshot with gen_snapshot.js (kept
 between runs), then measures wall time and peak RSS (of that process alone,
 from wait4) of:
   heapscope analyze FILE            (and its JSON parse speed, from -v)
   memlab analyze object-size --snapshot FILE
-and prints the ratios. memlab is looked for in DIR/node_modules/.bin/memlab
+and prints the ratios. heapscope runs --runs times (default 3) and its
+median time, parse speed and peak are printed, with the range of times: on
+a shared 2-core machine one run can take twice another. memlab, 20 times
+slower, runs once. memlab is looked for in DIR/node_modules/.bin/memlab
 (default: ./node_modules, then /tmp/memlab); install it with
   PUPPETEER_SKIP_DOWNLOAD=1 npm install memlab
 The bench says so and skips memlab when it is absent.
@@ -23,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import time
 
@@ -96,6 +100,7 @@ def main():
     parser.add_argument("--sizes", default="1000000,5000000,10000000")
     parser.add_argument("--work", default="/tmp/heapscope-bench-v8")
     parser.add_argument("--memlab", default=None, help="directory holding node_modules/.bin/memlab")
+    parser.add_argument("--runs", type=int, default=3, help="heapscope runs per size (the median is printed)")
     parser.add_argument("--compare-retained", action="store_true")
     args = parser.parse_args()
     node = shutil.which("node")
@@ -113,11 +118,17 @@ def main():
         path = generate(node, size, args.work)
         mb = os.path.getsize(path) / 1e6
         nodes, edges = snapshot_counts(args.heapscope, path)
-        hs_time, hs_rss, _ = measure([args.heapscope, "analyze", path, "-o", os.devnull])
-        _, _, verbose = measure([args.heapscope, "-v", "info", path, "-o", os.devnull])
-        speed = re.search(r"v8: parsed \d+ bytes in \d+ ms \((\d+) MB/s\)", verbose)
-        row = {"nodes": nodes, "edges": edges, "mb": mb, "hs_time": hs_time, "hs_rss": hs_rss,
-               "parse": int(speed.group(1)) if speed else None}
+        times, peaks, speeds = [], [], []
+        for _ in range(max(1, args.runs)):
+            seconds, peak, verbose = measure([args.heapscope, "-v", "analyze", path, "-o", os.devnull])
+            speed = re.search(r"v8: parsed \d+ bytes in \d+ ms \((\d+) MB/s\)", verbose)
+            times.append(seconds)
+            peaks.append(peak)
+            if speed:
+                speeds.append(int(speed.group(1)))
+        row = {"nodes": nodes, "edges": edges, "mb": mb, "hs_time": statistics.median(times),
+               "hs_range": (min(times), max(times)), "hs_rss": statistics.median(peaks),
+               "parse": int(statistics.median(speeds)) if speeds else None}
         if modules:
             memlab = os.path.join(modules, ".bin", "memlab")
             try:
@@ -133,7 +144,8 @@ def main():
 
 def print_row(r, flush=False):
     line = (f"{r['nodes']:>11,} nodes {r['edges']:>11,} edges {r['mb']:7.0f} MB | heapscope analyze "
-            f"{r['hs_time']:6.2f} s {r['hs_rss']:7.0f} MB peak, parse {r['parse']} MB/s")
+            f"{r['hs_time']:6.2f} s ({r['hs_range'][0]:.2f}-{r['hs_range'][1]:.2f}) {r['hs_rss']:7.0f} MB peak, "
+            f"parse {r['parse']} MB/s")
     if "ml_time" in r:
         line += (f" | memlab object-size {r['ml_time']:6.1f} s {r['ml_rss']:6.0f} MB peak"
                  f" | {r['ml_time'] / r['hs_time']:.0f}x faster, {r['ml_rss'] / r['hs_rss']:.1f}x less memory")
