@@ -164,11 +164,14 @@ inline std::size_t degree(std::size_t v, const compressed_sparse_row_graph<bidir
 #endif
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: graph_bench NODES [--no-boost] [--keep FILE] [--reuse] [--repeat K] [--diff] [--tree-order]\n");
-    return 2;
+  const char* usage =
+      "usage: graph_bench NODES [--no-boost] [--keep FILE] [--reuse] [--repeat K] [--diff] [--tree-order]\n";
+  const bool nodes_given = argc >= 2 && argv[1][0] >= '0' && argv[1][0] <= '9';
+  if (!nodes_given) {
+    std::fputs(usage, argc >= 2 && std::strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+    return argc >= 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
-  const std::uint64_t nodes = std::stoull(argv[1]);
+  const std::uint64_t nodes = std::strtoull(argv[1], nullptr, 10);
   // The reader's own phase lines (parse speed, build time) go to stdout too.
   spdlog::set_level(spdlog::level::debug);
   spdlog::set_pattern("  %v");
