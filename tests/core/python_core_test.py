@@ -234,6 +234,25 @@ def overlapping_lists_core(core):
     return path, changed
 
 
+def damaged_dicts_core(core, count):
+    """The real core with COUNT dicts' key-table pointers (ma_keys) aimed at
+    an address no core maps."""
+    code, out, _ = run("dominators", core)
+    dicts = [int(line.split(",")[0]) for line in out.splitlines()[1:] if line.split(",")[1] == "dict"]
+    data = bytearray(open(core, "rb").read())
+    segments = load_segments(data)
+    changed = 0
+    for address in dicts[-count:]:
+        for start, offset, size in segments:
+            if start <= address and address + 0x28 <= start + size:
+                struct.pack_into("<Q", data, offset + address - start + 0x20, 0x10)
+                changed += 1
+    path = work_path("python-core", "3.%d" % minor, "damaged-dicts.core")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, changed
+
+
 # Lists that overlap: exit 2 with one line, soon, not a walk of every list
 # over the whole core.
 if minor == 11:
@@ -246,6 +265,14 @@ if minor == 11:
     check("containers overlap" in err and len(err.strip().splitlines()) == 1,
           "overlapping lists: one line saying so: %r" % err)
     print("overlapping lists: exit %d after %.1f s: %s" % (code, seconds, err.strip()))
+
+    # Dicts whose key table cannot be read lose their entries: said, not
+    # silent.
+    damaged, changed = damaged_dicts_core(core, 10)
+    check_equal(changed, 10, "dicts damaged")
+    code, out, err = run("info", damaged)
+    check_equal(code, 0, "damaged dicts: exit code (stderr %r)" % err[-300:])
+    check("dicts were unreadable" in out + err, "damaged dicts: a warning says their entries are missing: %r" % err)
 
 # A CPython the reader does not know: exit 2 and one line naming it.
 if minor == 11:

@@ -206,18 +206,18 @@ ElfCore ElfCore::parse(Bytes file) {
   std::memcpy(&eh, file.data(), sizeof eh);
   const std::uint64_t phnum = program_header_count(file, eh);
   if (phnum > file.size() / kPhdrSize || !fits(eh.e_phoff, phnum * kPhdrSize, file.size())) {
-    throw InputError("truncated core: " + std::to_string(phnum) + " program headers at offset " +
-                         std::to_string(eh.e_phoff) + " do not fit in " + std::to_string(file.size()) + " bytes",
-                     eh.e_phoff);
+    throw InputError("truncated core: its " + std::to_string(phnum) + " program headers at offset " +
+                     std::to_string(eh.e_phoff) + " run past the end of the file (" + std::to_string(file.size()) +
+                     " bytes)");
   }
   // gcore writes its section header table last: a tail cut off in transit
   // shows there first, even when every segment is still whole.
   if (eh.e_shoff != 0 && eh.e_shnum != 0 &&
       (eh.e_shentsize != sizeof(Elf64_Shdr) ||
        !fits(eh.e_shoff, std::uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), file.size()))) {
-    throw InputError("truncated core: " + std::to_string(eh.e_shnum) + " section headers at offset " +
-                         std::to_string(eh.e_shoff) + " do not fit in " + std::to_string(file.size()) + " bytes",
-                     eh.e_shoff);
+    throw InputError("truncated core: its " + std::to_string(eh.e_shnum) + " section headers at offset " +
+                     std::to_string(eh.e_shoff) + " run past the end of the file (" + std::to_string(file.size()) +
+                     " bytes)");
   }
   ElfCore core;
   bool saw_note = false;
