@@ -10,8 +10,10 @@
 
 namespace heapscope {
 
-// text with control characters written as \n, \t or \xNN: for messages that
-// quote a file's or a user's text, so they stay one line on a terminal.
+// text with control characters (C0, DEL, and C1 as raw bytes or UTF-8) and
+// invalid UTF-8 written as \n, \t or \xNN; valid UTF-8 text is kept. For
+// messages that quote a file's or a user's text, so they stay one line and
+// cannot drive a terminal. At most 1 KiB of text is shown.
 std::string printable(std::string_view text);
 
 class Error : public std::runtime_error {

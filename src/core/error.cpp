@@ -16,15 +16,43 @@ InputError InputError::with_context(const std::string& path, const std::string& 
   return InputError(problem_, offset_, path_.empty() ? path : path_, format_.empty() ? format : format_);
 }
 
+namespace {
+
+// Bytes in a valid UTF-8 sequence starting at text[i] that is not a C1
+// control (U+0080-U+009F, which terminals also obey: U+009B is CSI); 0 when
+// there is none, so the byte is escaped.
+std::size_t printable_utf8_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+                             : lead >= 0xf0 && lead <= 0xf4                        ? 4
+                                                                                   : 0;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  if (lead == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) return 0;  // C1
+  return length;
+}
+
+}  // namespace
+
 std::string printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   // A hostile key can be megabytes long; a message needs its start only.
   constexpr std::size_t kMaxShown = 1024;
+  const std::string_view head = text.substr(0, kMaxShown);
   std::string shown;
-  shown.reserve(std::min(text.size(), kMaxShown));
-  for (const char ch : text.substr(0, kMaxShown)) {
+  shown.reserve(head.size());
+  for (std::size_t i = 0; i < head.size();) {
+    const char ch = head[i];
     const auto byte = static_cast<unsigned char>(ch);
-    if (byte >= 0x20 && byte != 0x7f) {
+    const std::size_t utf8 = byte >= 0x80 ? printable_utf8_length(head, i) : 0;
+    if (utf8 > 0) {
+      shown.append(head.substr(i, utf8));
+      i += utf8;
+      continue;
+    }
+    if (byte >= 0x20 && byte < 0x7f) {
       shown.push_back(ch);
     } else if (ch == '\n') {
       shown.append("\\n");
@@ -34,6 +62,7 @@ std::string printable(std::string_view text) {
       shown.append("\\x").push_back(kHex[byte >> 4]);
       shown.push_back(kHex[byte & 0xf]);
     }
+    ++i;
   }
   if (text.size() > kMaxShown) shown.append("... (").append(std::to_string(text.size() - kMaxShown)).append(" more bytes)");
   return shown;

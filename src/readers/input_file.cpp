@@ -107,10 +107,10 @@ std::vector<char> unzstd(std::string_view in, std::uint64_t limit) {
   BoundedOutput out(limit, "zstd");
   const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) out.expect(declared);
+  std::vector<char> chunk(ZSTD_DStreamOutSize());  // before the context, which a throw here would leak
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (!ctx) throw InputError("cannot start zstd decoder", std::nullopt, "", "zstd");
   ZSTD_inBuffer input{in.data(), in.size(), 0};
-  std::vector<char> chunk(ZSTD_DStreamOutSize());
   try {
     for (;;) {
       ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};

@@ -70,8 +70,24 @@ TEST_CASE("input decompressing past the limit is an input error naming the file"
 TEST_CASE("an input error quoting file text is one printable line") {
   const InputError e("unknown key \"a\nb\x1b[31m\x7f\"", 7, "dir/x\ty.json", "heapscope-graph");
   CHECK(std::string(e.what()) == R"(dir/x\ty.json: heapscope-graph: unknown key "a\nb\x1b[31m\x7f" (at byte 7))");
+  // UTF-8 text stays; C1 controls (U+009B is CSI), as UTF-8 or as raw bytes,
+  // and stray bytes do not.
+  CHECK(printable("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");
+  CHECK(printable("k\xc2\x9b" "31m \x9b \xc3") == R"(k\xc2\x9b31m \x9b \xc3)");
   const std::string long_key(5000, 'k');
   const std::string shown = printable(long_key);
   CHECK(shown.size() < 1100);
   CHECK(shown.find("(3976 more bytes)") != std::string::npos);
+}
+
+TEST_CASE("a heapscope graph starting with an unknown V8-like key is still a heapscope graph") {
+  // The V8 sniffer accepts re-sorted snapshots ("edges" first), but only
+  // when the array looks like V8's.
+  for (const std::string text :
+       {R"({"edges":[],"nodes":[{"id":1,"type":"A","size":10}],"roots":[1]})",
+        R"({"strings":[],"nodes":[{"id":1,"type":"A","size":10}],"roots":[1]})",
+        R"({"nodes":[{"id":1,"type":"A","size":10}],"roots":[1]})"}) {
+    const Snapshot snapshot = read_snapshot(InputFile::from_bytes(text));
+    CHECK(snapshot.format == "heapscope-graph");
+  }
 }

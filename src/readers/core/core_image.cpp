@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "heapscope/error.hpp"
 
@@ -110,19 +111,19 @@ void CoreImage::build_modules() {
   const std::uint64_t at_phdr = core_.auxv_value(AT_PHDR);
   const std::uint64_t at_entry = core_.auxv_value(AT_ENTRY);
   // Each path is opened once, however many times it is mapped.
-  std::vector<std::pair<std::string, std::shared_ptr<const ElfFile>>> opened;
-  std::vector<std::string> open_failures;  // why, per entry of `opened`
+  struct Opened {
+    std::shared_ptr<const ElfFile> file;
+    std::string why;  // when file is null
+  };
+  std::unordered_map<std::string, Opened> opened;
   auto open_once = [&](const std::string& path, std::string& why) {
-    for (std::size_t i = 0; i < opened.size(); ++i) {
-      if (opened[i].first == path) {
-        why = open_failures[i];
-        return opened[i].second;
-      }
+    auto [it, first_time] = opened.try_emplace(path);
+    if (first_time) {
+      it->second.why = why;
+      it->second.file = ElfFile::open(path, it->second.why);
     }
-    std::shared_ptr<const ElfFile> file = ElfFile::open(path, why);
-    opened.emplace_back(path, file);
-    open_failures.push_back(why);
-    return file;
+    why = it->second.why;
+    return it->second.file;
   };
   for (const FileMapping& m : core_.files) {
     if (m.file_offset != 0) continue;

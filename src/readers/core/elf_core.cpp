@@ -107,7 +107,8 @@ void parse_nt_file(ElfCore& core, const NoteView& note) {
 void drop_overlapping_files(ElfCore& core) {
   std::size_t kept = 0, dropped = 0;
   for (std::size_t i = 0; i < core.files.size(); ++i) {
-    if (kept > 0 && core.files[i].start < core.files[kept - 1].end) {
+    const bool empty = core.files[i].start == core.files[i].end;
+    if (empty || (kept > 0 && core.files[i].start < core.files[kept - 1].end)) {
       ++dropped;
       continue;
     }
@@ -117,8 +118,8 @@ void drop_overlapping_files(ElfCore& core) {
   core.files.resize(kept);
   if (dropped > 0) {
     core.warnings.push_back(std::to_string(dropped) +
-                            " file-note (NT_FILE) entries overlap earlier ones and are ignored; the kernel never "
-                            "writes such entries");
+                            " file-note (NT_FILE) entries are empty or overlap earlier ones and are ignored; the "
+                            "kernel never writes such entries");
   }
 }
 

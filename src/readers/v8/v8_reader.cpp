@@ -329,14 +329,17 @@ bool looks_like_v8_heapsnapshot(std::string_view head) {
   // the arrays instead; it is still recognised, so the reader can say what
   // is wrong with it rather than the heapscope graph reader.
   if (take("\"snapshot\"")) return take(":") && take("{");
-  for (const std::string_view key : {"\"edges\"", "\"locations\"", "\"samples\"", "\"strings\"",
+  // A heapscope graph ignores unknown keys, so the array must look like V8's
+  // too: numbers (strings for "strings"), not empty. Its nodes are objects.
+  auto first_item_is_number = [&] {
+    skip_ws();
+    return i < head.size() && head[i] >= '0' && head[i] <= '9';
+  };
+  for (const std::string_view key : {"\"edges\"", "\"locations\"", "\"nodes\"", "\"samples\"",
                                      "\"trace_function_infos\"", "\"trace_tree\""}) {
-    if (take(key)) return take(":") && take("[");
+    if (take(key)) return take(":") && take("[") && first_item_is_number();
   }
-  // A heapscope graph may start with "nodes" too, but its nodes are objects.
-  if (!(take("\"nodes\"") && take(":") && take("["))) return false;
-  skip_ws();
-  return i < head.size() && head[i] >= '0' && head[i] <= '9';
+  return take("\"strings\"") && take(":") && take("[") && take("\"");
 }
 
 HeapGraph read_v8_heapsnapshot(const InputFile& input, std::vector<std::string>& warnings) {

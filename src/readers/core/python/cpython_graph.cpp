@@ -130,10 +130,10 @@ class Walker {
     for (std::size_t i = 0; i < objects_.size(); ++i) describe(i);
     collect_unreferenced_blocks(warnings);
     add_refcount_roots();
-    if (unreadable_dict_tables_ > 0) {
-      warnings.push_back("CPython " + rt_.version + ": the key tables of " + std::to_string(unreadable_dict_tables_) +
-                         " dicts were unreadable (missing from the core, or damaged); their entries are not in the " +
-                         "graph");
+    if (!unreadable_dict_tables_.empty()) {
+      warnings.push_back("CPython " + rt_.version + ": " + std::to_string(unreadable_dict_tables_.size()) +
+                         " dict key tables (or their values) were unreadable (missing from the core, or damaged); " +
+                         "the entries of the dicts using them are not in the graph");
     }
     return build(warnings);
   }
@@ -333,7 +333,14 @@ class Walker {
     std::vector<DictEntry> out;
     if (keys == 0) return out;
     // Every return below but the last is a table that cannot be read.
-    ++unreadable_dict_tables_;
+    struct NoteUnreadable {
+      std::unordered_set<std::uint64_t>& tables;
+      std::uint64_t keys;
+      bool read = false;
+      ~NoteUnreadable() {
+        if (!read) tables.insert(keys);
+      }
+    } note{unreadable_dict_tables_, keys};
     std::uint8_t header[32];
     if (!image_.read(keys, header, sizeof header)) return out;
     const unsigned log2_size = header[8], log2_index_bytes = header[9], kind = header[10];
@@ -353,7 +360,7 @@ class Walker {
       const std::uint64_t value = vals ? load_u64(vals + 8 * i) : load_u64(e + 8);
       if (key != 0 && value != 0) out.push_back({key, value});
     }
-    --unreadable_dict_tables_;
+    note.read = true;
     return out;
   }
 
@@ -1030,7 +1037,7 @@ class Walker {
   std::uint64_t str_type_ = 0;
   std::uint64_t readable_words_ = 0;    // 8-byte words in the core's readable regions
   std::uint64_t references_read_ = 0;   // references the walk has read, kept or not
-  std::uint64_t unreadable_dict_tables_ = 0;  // reads of a dict's key table that failed
+  std::unordered_set<std::uint64_t> unreadable_dict_tables_;  // key tables (addresses) a read failed on
 
   IdIndex index_;
   // The graph's columns as the walk finds them (moved into GraphColumns).
