@@ -79,19 +79,16 @@ CoreImage::CoreImage(Bytes core_bytes) : bytes_(core_bytes), core_(ElfCore::pars
 }
 
 void CoreImage::load_symbols(std::vector<Module>& modules) {
-  std::vector<std::pair<const ElfFile*, std::shared_ptr<const std::vector<Symbol>>>> read_from_file;
+  // One table per file, however many modules map it.
+  std::unordered_map<const ElfFile*, std::shared_ptr<const std::vector<Symbol>>> read_from_file;
   for (Module& m : modules) {
     if (!m.file) {
       m.symbol_table = std::make_shared<const std::vector<Symbol>>(symbols_from_memory(m));
       continue;
     }
-    auto same_file = std::find_if(read_from_file.begin(), read_from_file.end(),
-                                  [&](const auto& entry) { return entry.first == m.file.get(); });
-    if (same_file == read_from_file.end()) {
-      read_from_file.emplace_back(m.file.get(), std::make_shared<const std::vector<Symbol>>(m.file->symbols()));
-      same_file = std::prev(read_from_file.end());
-    }
-    m.symbol_table = same_file->second;
+    auto& table = read_from_file[m.file.get()];
+    if (!table) table = std::make_shared<const std::vector<Symbol>>(m.file->symbols());
+    m.symbol_table = table;
   }
 }
 

@@ -65,7 +65,27 @@ void for_each_note(Bytes file, std::uint64_t offset, std::uint64_t size, F&& f) 
   }
 }
 
-void drop_overlapping_files(ElfCore& core);
+// The kernel writes one entry per mapping, and mappings never overlap. A
+// core repeating entries would make heapscope load the same file again for
+// each (a 1 MB core could cost gigabytes), so later overlapping ones go.
+void drop_overlapping_files(ElfCore& core) {
+  std::size_t kept = 0, dropped = 0;
+  for (std::size_t i = 0; i < core.files.size(); ++i) {
+    const bool empty = core.files[i].start == core.files[i].end;
+    if (empty || (kept > 0 && core.files[i].start < core.files[kept - 1].end)) {
+      ++dropped;
+      continue;
+    }
+    if (kept != i) core.files[kept] = std::move(core.files[i]);
+    ++kept;
+  }
+  core.files.resize(kept);
+  if (dropped > 0) {
+    core.warnings.push_back(std::to_string(dropped) +
+                            " file-note (NT_FILE) entries are empty or overlap earlier ones and are ignored; the "
+                            "kernel never writes such entries");
+  }
+}
 
 void parse_nt_file(ElfCore& core, const NoteView& note) {
   const Bytes d = note.desc;
@@ -99,28 +119,6 @@ void parse_nt_file(ElfCore& core, const NoteView& note) {
   std::sort(core.files.begin(), core.files.end(),
             [](const FileMapping& a, const FileMapping& b) { return a.start < b.start; });
   drop_overlapping_files(core);
-}
-
-// The kernel writes one entry per mapping, and mappings never overlap. A
-// core repeating entries would make heapscope load the same file again for
-// each (a 1 MB core could cost gigabytes), so later overlapping ones go.
-void drop_overlapping_files(ElfCore& core) {
-  std::size_t kept = 0, dropped = 0;
-  for (std::size_t i = 0; i < core.files.size(); ++i) {
-    const bool empty = core.files[i].start == core.files[i].end;
-    if (empty || (kept > 0 && core.files[i].start < core.files[kept - 1].end)) {
-      ++dropped;
-      continue;
-    }
-    if (kept != i) core.files[kept] = std::move(core.files[i]);
-    ++kept;
-  }
-  core.files.resize(kept);
-  if (dropped > 0) {
-    core.warnings.push_back(std::to_string(dropped) +
-                            " file-note (NT_FILE) entries are empty or overlap earlier ones and are ignored; the "
-                            "kernel never writes such entries");
-  }
 }
 
 void parse_prstatus(ElfCore& core, const NoteView& note) {

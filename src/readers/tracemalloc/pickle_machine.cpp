@@ -570,10 +570,8 @@ void Machine::memo_put(std::uint64_t index) {
 void Machine::global(std::string_view module, std::string_view name) {
   if (module == "tracemalloc" && name == "Snapshot") return push(Value::make(Kind::Global, 0));
   if (module == "tracemalloc" && name == "_Traces") return push(Value::make(Kind::Global, 1));
-  std::string shown = std::string(module.substr(0, 80)) + "." + std::string(name.substr(0, 80));
-  for (char& ch : shown) {
-    if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
-  }
+  // Control characters in the names are escaped by InputError.
+  const std::string shown = std::string(module.substr(0, 80)) + "." + std::string(name.substr(0, 80));
   fail("global '" + shown + "' is not allowed (only tracemalloc.Snapshot and tracemalloc._Traces)");
 }
 

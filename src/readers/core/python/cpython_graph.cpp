@@ -332,27 +332,24 @@ class Walker {
   std::vector<DictEntry> dict_entries(std::uint64_t keys, std::uint64_t values) {
     std::vector<DictEntry> out;
     if (keys == 0) return out;
-    // Every return below but the last is a table that cannot be read.
-    struct NoteUnreadable {
-      std::unordered_set<std::uint64_t>& tables;
-      std::uint64_t keys;
-      bool read = false;
-      ~NoteUnreadable() {
-        if (!read) tables.insert(keys);
-      }
-    } note{unreadable_dict_tables_, keys};
+    auto unreadable = [&] {
+      unreadable_dict_tables_.insert(keys);
+      return out;
+    };
     std::uint8_t header[32];
-    if (!image_.read(keys, header, sizeof header)) return out;
+    if (!image_.read(keys, header, sizeof header)) return unreadable();
     const unsigned log2_size = header[8], log2_index_bytes = header[9], kind = header[10];
     const std::uint64_t nentries = load_u64(header + 24);
     // CPython fills at most two thirds of a table (USABLE_FRACTION).
-    if (log2_size > 30 || log2_index_bytes > 33 || kind > 2 || nentries > (2ull << log2_size) / 3) return out;
+    if (log2_size > 30 || log2_index_bytes > 33 || kind > 2 || nentries > (2ull << log2_size) / 3) {
+      return unreadable();
+    }
     const std::uint64_t entry_size = kind == 0 ? 24 : 16;
     const std::uint64_t entries = keys + 32 + (1ull << log2_index_bytes);
     const std::uint8_t* table = image_.pointer(entries, nentries * entry_size);
-    if (table == nullptr) return out;
+    if (table == nullptr) return unreadable();
     const std::uint8_t* vals = values ? image_.pointer(values + l_.dict_values_items, nentries * 8) : nullptr;
-    if (values && vals == nullptr) return out;
+    if (values && vals == nullptr) return unreadable();
     out.reserve(nentries);
     for (std::uint64_t i = 0; i < nentries; ++i) {
       const std::uint8_t* e = table + i * entry_size + (kind == 0 ? 8 : 0);
@@ -360,7 +357,6 @@ class Walker {
       const std::uint64_t value = vals ? load_u64(vals + 8 * i) : load_u64(e + 8);
       if (key != 0 && value != 0) out.push_back({key, value});
     }
-    note.read = true;
     return out;
   }
 
