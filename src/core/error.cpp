@@ -30,8 +30,17 @@ std::size_t printable_utf8_length(std::string_view text, std::size_t i) {
   for (std::size_t k = 1; k < length; ++k) {
     if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
   }
-  if (lead == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) return 0;  // C1
-  return length;
+  // The second byte's range that leaves out overlong forms (which some
+  // decoders still read, e.g. as C1), UTF-16 surrogates and code points past
+  // U+10FFFF, as the Unicode standard's table of well-formed UTF-8 does.
+  const auto second = static_cast<unsigned char>(text[i + 1]);
+  unsigned char low = 0x80, high = 0xbf;
+  if (lead == 0xc2) low = 0xa0;  // U+0080-U+009F: C1 controls
+  if (lead == 0xe0) low = 0xa0;
+  if (lead == 0xed) high = 0x9f;
+  if (lead == 0xf0) low = 0x90;
+  if (lead == 0xf4) high = 0x8f;
+  return second >= low && second <= high ? length : 0;
 }
 
 }  // namespace

@@ -74,6 +74,11 @@ TEST_CASE("an input error quoting file text is one printable line") {
   // and stray bytes do not.
   CHECK(printable("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");
   CHECK(printable("k\xc2\x9b" "31m \x9b \xc3") == R"(k\xc2\x9b31m \x9b \xc3)");
+  // Ill-formed UTF-8 is escaped too: an overlong CSI, a surrogate, a code
+  // point past U+10FFFF. The largest well-formed ones stay.
+  CHECK(printable("\xe0\x82\x9b|\xed\xa0\x80|\xf4\x90\x80\x80") ==
+        R"(\xe0\x82\x9b|\xed\xa0\x80|\xf4\x90\x80\x80)");
+  CHECK(printable("\xed\x9f\xbf\xf4\x8f\xbf\xbf") == "\xed\x9f\xbf\xf4\x8f\xbf\xbf");
   const std::string long_key(5000, 'k');
   const std::string shown = printable(long_key);
   CHECK(shown.size() < 1100);

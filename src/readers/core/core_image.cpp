@@ -115,10 +115,7 @@ void CoreImage::build_modules() {
   std::unordered_map<std::string, Opened> opened;
   auto open_once = [&](const std::string& path, std::string& why) {
     auto [it, first_time] = opened.try_emplace(path);
-    if (first_time) {
-      it->second.why = why;
-      it->second.file = ElfFile::open(path, it->second.why);
-    }
+    if (first_time) it->second.file = ElfFile::open(path, it->second.why);  // why: set when it fails
     why = it->second.why;
     return it->second.file;
   };
