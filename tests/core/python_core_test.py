@@ -193,7 +193,6 @@ for core_filter, allocator in configurations:
         what, report["summary"]["objects"], len(report["suspects"]), len(report["leaked"]["groups"])))
 
 
-
 def load_segments(data):
     """(vaddr, file offset, file size) of each PT_LOAD of an ELF core."""
     phoff, = struct.unpack_from("<Q", data, 32)
@@ -206,6 +205,14 @@ def load_segments(data):
     return out
 
 
+def file_offset(segments, address, length):
+    """Where LENGTH bytes at ADDRESS are in the core file, None if not dumped."""
+    for start, offset, size in segments:
+        if start <= address and address + length <= start + size:
+            return offset + address - start
+    return None
+
+
 def overlapping_lists_core(core):
     """The real core with every list's items (ob_size, ob_item) pointed at
     the largest dumped segment: many lists claiming the same memory, as only
@@ -215,16 +222,9 @@ def overlapping_lists_core(core):
     data = bytearray(open(core, "rb").read())
     segments = load_segments(data)
     vaddr, _, filesz = max(segments, key=lambda s: s[2])
-
-    def file_offset(address):
-        for start, offset, size in segments:
-            if start <= address and address + 0x20 <= start + size:
-                return offset + address - start
-        return None
-
     changed = 0
     for address in lists:
-        at = file_offset(address)
+        at = file_offset(segments, address, 0x20)
         if at is not None:
             struct.pack_into("<QQ", data, at + 0x10, filesz // 8, vaddr)  # ob_size, ob_item
             changed += 1
@@ -243,10 +243,10 @@ def damaged_dicts_core(core, count):
     segments = load_segments(data)
     changed = 0
     for address in dicts[-count:]:
-        for start, offset, size in segments:
-            if start <= address and address + 0x28 <= start + size:
-                struct.pack_into("<Q", data, offset + address - start + 0x20, 0x10)
-                changed += 1
+        at = file_offset(segments, address, 0x28)
+        if at is not None:
+            struct.pack_into("<Q", data, at + 0x20, 0x10)  # ma_keys
+            changed += 1
     path = work_path("python-core", "3.%d" % minor, "damaged-dicts.core")
     with open(path, "wb") as f:
         f.write(data)
