@@ -55,8 +55,7 @@ int run_diff(const DiffCli& options) {
   if (options.paths.size() < 2 || options.paths.size() > 3) {
     throw UsageError("diff takes two snapshots (BEFORE AFTER) or three (BASELINE TARGET FINAL)");
   }
-  std::vector<readers::Snapshot> snapshots;
-  for (const std::string& path : options.paths) snapshots.push_back(load_snapshot(path, options.common.read));
+  const std::vector<readers::Snapshot> snapshots = load_snapshots(options.paths, options.common.read);
   for (const readers::Snapshot& s : snapshots) {
     if (s.format != snapshots[0].format) {
       throw UsageError("cannot diff " + snapshots[0].path + " (" + snapshots[0].format + ") with " + s.path + " (" +

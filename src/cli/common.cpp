@@ -9,10 +9,11 @@
 
 namespace heapscope::cli {
 
-readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOptions& options) {
+namespace {
+
+readers::Snapshot read_quietly(const std::string& path, const readers::ReadOptions& options) {
   spdlog::debug("reading {}", path);
   readers::Snapshot snapshot = readers::read_snapshot(path, options);
-  for (const std::string& warning : snapshot.warnings) spdlog::warn("{}: {}", printable(path), printable(warning));
   if (snapshot.graph) {
     const HeapGraph& g = *snapshot.graph;
     spdlog::debug("{}: read as {}: {} objects, {} edges, {} strings", path, snapshot.format, g.object_count(),
@@ -21,6 +22,28 @@ readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOpti
     spdlog::debug("{}: read as {}", path, snapshot.format);
   }
   return snapshot;
+}
+
+void log_warnings(const readers::Snapshot& snapshot) {
+  for (const std::string& warning : snapshot.warnings) {
+    spdlog::warn("{}: {}", printable(snapshot.path), printable(warning));
+  }
+}
+
+}  // namespace
+
+readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOptions& options) {
+  readers::Snapshot snapshot = read_quietly(path, options);
+  log_warnings(snapshot);
+  return snapshot;
+}
+
+std::vector<readers::Snapshot> load_snapshots(const std::vector<std::string>& paths,
+                                              const readers::ReadOptions& options) {
+  std::vector<readers::Snapshot> snapshots;
+  for (const std::string& path : paths) snapshots.push_back(read_quietly(path, options));
+  for (const readers::Snapshot& snapshot : snapshots) log_warnings(snapshot);
+  return snapshots;
 }
 
 const HeapGraph& require_graph(const readers::Snapshot& snapshot, const std::string& command) {

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +36,11 @@ using CommandRunner = std::function<int()>;
 
 // Reads one snapshot, logging its warnings (spdlog, stderr).
 readers::Snapshot load_snapshot(const std::string& path, const readers::ReadOptions& options);
+
+// Reads every snapshot before logging any warning: when one of them is bad,
+// its error is then the only line on stderr.
+std::vector<readers::Snapshot> load_snapshots(const std::vector<std::string>& paths,
+                                              const readers::ReadOptions& options);
 
 // The snapshot's graph, or a UsageError saying that `command` needs one.
 const HeapGraph& require_graph(const readers::Snapshot& snapshot, const std::string& command);

@@ -130,6 +130,13 @@ check_equal(len([l for l in err.splitlines() if "warning" in l]), 1 if "roots" n
 check("2 references" in err, f"warning names the count: {err}")
 code, out, err = run("--quiet", "analyze", dangling)
 check(code == 0 and err == "", f"--quiet silences warnings: {err!r}")
+# diff reads both files before warning: when the second is bad, the error is
+# the only line on stderr (not the first file's warning, then the error).
+bad = write_text("bad.json", '{"nodes": [{"id": 1, "type": "A", "size": -4}]}')
+code, out, err = run("diff", dangling, bad)
+check_equal(code, 2, f"diff with a bad second file: exit code ({err!r})")
+check_equal(len(err.splitlines()), 1, f"diff with a bad second file: one line on stderr: {err!r}")
+check(bad in err and "warning" not in err, f"the one line is the bad file's error: {err!r}")
 
 # --verbose logs each step of the analysis on stderr; the report stays alone on stdout.
 code, out, err = run("--verbose", "analyze", path, "--format", "json")
