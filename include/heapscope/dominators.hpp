@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "heapscope/heap_graph.hpp"
+#include "heapscope/u64_column.hpp"
 
 namespace heapscope {
 
@@ -13,8 +14,9 @@ struct DominatorTree {
   // kNoNode for nodes no root reaches.
   BigVector<NodeIndex> idom;
   // Per node: shallow size of everything it dominates, itself included; 0
-  // for unreachable nodes.
-  BigVector<std::uint64_t> retained;
+  // for unreachable nodes. 32 bits a node when all the shallow sizes
+  // together fit them (every heap below 4 GiB: 20 MB less for 5M nodes).
+  U64Column retained;
   // Reachable nodes in DFS preorder; preorder[0] is the super-root. In this
   // order every node comes after its immediate dominator.
   BigVector<NodeIndex> preorder;

@@ -68,6 +68,14 @@ class U64Column {
       narrow_.resize(n);
     }
   }
+  // Equal values, whatever the widths.
+  friend bool operator==(const U64Column& a, const U64Column& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   void reserve(std::size_t n) {
     if (is_wide_) {
       wide_.reserve(n);

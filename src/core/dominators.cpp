@@ -5,6 +5,7 @@
 #include <exception>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 namespace heapscope {
 namespace {
@@ -428,6 +429,38 @@ Predecessors group_by_target(BigVector<DepthFirst::NonTreeEdge>&& log, std::size
   return group_in_two_levels(std::move(log), rank);
 }
 
+// Retained sizes are summed per DFS number in 32 bits when every shallow
+// size together fits them (no sum can then overflow), else in 64.
+using SumsByNumber = std::variant<BigVector<std::uint32_t>, BigVector<std::uint64_t>>;
+
+bool sizes_fit_32_bits(const HeapGraph& graph) {
+  constexpr std::uint64_t kMax = 0xFFFFFFFFu;
+  std::uint64_t total = 0;
+  for (NodeIndex n = 0; n < graph.node_count(); ++n) {
+    total += graph.shallow_size(n);
+    if (total > kMax) return false;
+  }
+  return true;
+}
+
+// Each number's shallow size (a gather: numbers visit nodes at random).
+template <class Size>
+void gather_shallow_sizes(const HeapGraph& graph, const BigVector<NodeIndex>& vertex, BigVector<Size>& sums) {
+  const auto count = static_cast<std::uint32_t>(vertex.size());
+  sums.resize(count);
+  constexpr std::uint32_t kGatherAhead = 16;
+  for (std::uint32_t w = 0; w < count; ++w) {
+    if (w + kGatherAhead < count) graph.prefetch_shallow_size(vertex[w + kGatherAhead]);
+    sums[w] = static_cast<Size>(graph.shallow_size(vertex[w]));
+  }
+}
+
+// idom(w) < w, so one reverse sweep adds every subtree into its dominator.
+template <class Size>
+void sum_subtrees(BigVector<Size>& sums, const BigVector<std::uint32_t>& idom_number) {
+  for (auto w = static_cast<std::uint32_t>(sums.size()) - 1; w >= 1; --w) sums[idom_number[w]] += sums[w];
+}
+
 }  // namespace
 
 DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, DominatorTimings* timings) {
@@ -442,16 +475,14 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   // be made on the other core while the semi-dominators take this one.
   const std::size_t n = graph.node_count();
   DominatorTree tree;
-  BigVector<std::uint64_t> retained_by_number;
+  SumsByNumber retained_by_number;
+  if (!sizes_fit_32_bits(graph)) retained_by_number.emplace<BigVector<std::uint64_t>>();
   auto prepare_retained = [&] {
-    retained_by_number.resize(count);
-    constexpr std::uint32_t kGatherAhead = 16;
-    for (std::uint32_t w = 0; w < count; ++w) {
-      if (w + kGatherAhead < count) graph.prefetch_shallow_size(dfs.vertex[w + kGatherAhead]);
-      retained_by_number[w] = graph.shallow_size(dfs.vertex[w]);
-    }
+    std::visit([&](auto& sums) { gather_shallow_sizes(graph, dfs.vertex, sums); }, retained_by_number);
     tree.idom.assign(n, kNoNode);
-    tree.retained.assign(n, 0);
+    tree.retained = std::holds_alternative<BigVector<std::uint32_t>>(retained_by_number)
+                        ? U64Column(BigVector<std::uint32_t>(n, 0))
+                        : U64Column(BigVector<std::uint64_t>(n, 0));
   };
   // Only when the semi-dominator pass is the longer of the two, which it
   // is when nodes have two or more non-tree predecessors on average (the
@@ -550,17 +581,20 @@ DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout, Domi
   BigVector<std::uint32_t>().swap(dfs.parent);  // 4 bytes a node off the peak of the steps below
   laps.lap(&DominatorTimings::idom_ms);
 
-  // Retained sizes summed in DFS numbers first: idom(w) < w, so one reverse
-  // sweep sums the subtrees, and in numbers a node's dominator is usually
-  // close by, where in node indices both ends of every step are random.
+  // Retained sizes summed in DFS numbers first: in numbers a node's
+  // dominator is usually close by, where in node indices both ends of every
+  // step are random.
   helper.finish_or_run(prepare_retained);
-  for (std::uint32_t w = count - 1; w >= 1; --w) retained_by_number[idom_number[w]] += retained_by_number[w];
-
-  for (std::uint32_t w = 0; w < count; ++w) {
-    const NodeIndex node = dfs.vertex[w];
-    tree.idom[node] = dfs.vertex[idom_number[w]];
-    tree.retained[node] = retained_by_number[w];
-  }
+  std::visit(
+      [&](auto& sums) {
+        sum_subtrees(sums, idom_number);
+        for (std::uint32_t w = 0; w < count; ++w) {
+          const NodeIndex node = dfs.vertex[w];
+          tree.idom[node] = dfs.vertex[idom_number[w]];
+          tree.retained.set(node, sums[w]);
+        }
+      },
+      retained_by_number);
   tree.preorder = std::move(dfs.vertex);
   laps.lap(&DominatorTimings::retained_ms);
   return tree;

@@ -232,3 +232,26 @@ TEST_CASE("2,500,000 nodes (walk arrays made on a second thread): chain with ski
     CHECK(!tree.reachable(g.find(kChain + 1)));
   }
 }
+
+// Retained sizes are held in 32 bits only while every shallow size together
+// fits them. Past 4 GiB they are summed in 64: a root holding two 3 GiB
+// objects retains 6 GiB, and a graph just under the limit stays exact.
+TEST_CASE("retained sizes past 4 GiB are summed in 64 bits; just below, in 32, exactly") {
+  constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+  for (const std::uint64_t big : {3 * kGiB, std::uint64_t{0xFFFFFFFFu} / 2 - 1}) {
+    GraphBuilder b;
+    const StringId type = b.intern("Blob");
+    b.add_node(1, type, 1);
+    b.add_edge(2);
+    b.add_edge(3);
+    b.add_node(2, type, big);
+    b.add_node(3, type, big);
+    b.add_root(1);
+    const HeapGraph g = std::move(b).build();
+    const DominatorTree tree = compute_dominators(g);
+    CHECK(tree.retained.is_narrow() == (2 * big + 1 <= 0xFFFFFFFFu));
+    CHECK(tree.retained[g.find(1)] == 2 * big + 1);
+    CHECK(tree.retained[kSuperRoot] == 2 * big + 1);
+    CHECK(tree.retained[g.find(3)] == big);
+  }
+}
