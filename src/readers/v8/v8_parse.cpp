@@ -139,7 +139,7 @@ void Parser::nodes() {
   if (m.node_count && *m.node_count <= scan_.remaining() / (2 * fields)) {
     const auto n = static_cast<std::size_t>(*m.node_count);
     snap_.node_type.reserve(n);
-    snap_.node_name.reserve(n);
+    snap_.node_name.reserve(n + 1);
     snap_.node_id.reserve(n + 1);
     snap_.self_size.reserve(n + 1);
     snap_.first_edge.reserve(n + 2);

@@ -35,12 +35,14 @@ std::vector<StringId> intern_strings(const v8::Snapshot& s, StringTable& strings
   return ids;
 }
 
-// Node types and edge labels, interned once per distinct V8 string.
+// Node types and edge labels, interned once per distinct V8 string. Reads
+// V8's strings from the string table they were interned into, not from the
+// parsed snapshot's (which is freed before the nodes are named).
 class Namer {
  public:
   // text: the V8 strings' ids, from intern_strings.
   Namer(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b, std::vector<StringId> text)
-      : s_(s), m_(s.meta), r_(r), b_(b), text_(std::move(text)), closure_(s.string_count(), kUnset) {
+      : s_(s), m_(s.meta), r_(r), b_(b), text_(std::move(text)), closure_(text_.size(), kUnset) {
     for (const std::string& type : m_.node_types) {
       fixed_type_.push_back(b_.intern(fixed_type_name(type)));
     }
@@ -53,10 +55,12 @@ class Namer {
   StringId intern(std::string_view text) { return b_.intern(text); }
 
   StringId text(std::uint32_t string_index) const { return text_[string_index]; }
+  std::string_view v8_string(std::uint32_t string_index) const { return b_.strings().view(text_[string_index]); }
+  std::size_t v8_string_count() const { return text_.size(); }
 
   // The raw name, as DevTools' Name column shows it.
   StringId node_name(std::uint32_t node) {
-    if (r_.detached.test(node)) return b_.intern("Detached " + std::string(s_.string(s_.node_name[node])));
+    if (r_.detached.test(node)) return b_.intern("Detached " + std::string(v8_string(s_.node_name[node])));
     return text(s_.node_name[node]);
   }
 
@@ -68,7 +72,7 @@ class Namer {
     if (t == m_.t_closure) {
       StringId& id = closure_[name];
       if (id == kUnset) {
-        const std::string_view fn = s_.string(name);
+        const std::string_view fn = v8_string(name);
         id = b_.intern(fn.empty() ? std::string("(closure)") : "(closure) " + std::string(fn));
       }
       return id;
@@ -121,7 +125,7 @@ class Namer {
   // Embedder objects: "<div id=x>" groups as "<div>", detached ones as
   // "Detached <div>".
   std::string native_class(std::uint32_t node) const {
-    std::string name(s_.string(s_.node_name[node]));
+    std::string name(v8_string(s_.node_name[node]));
     if (!name.empty() && name.front() == '<') {
       const auto space = name.find(' ');
       if (space != std::string::npos) name = name.substr(0, space) + ">";
@@ -136,14 +140,14 @@ class Namer {
   std::vector<StringId> text_, closure_, numbers_, fixed_type_;
 };
 
-// The node columns heapscope computes (types, names, allocation sites),
-// zeroed, for n nodes and the super-root. Touching new memory the first
-// time is the expensive part here (the kernel zeroes every page), so this
-// runs on a second thread while the DevTools rules run on the first.
+// The node columns heapscope computes (types, allocation sites), zeroed,
+// for n nodes and the super-root. Touching new memory the first time is the
+// expensive part here (the kernel zeroes every page), so this runs on a
+// second thread while the DevTools rules run on the first. (Names are
+// written over the parsed names, in place.)
 GraphColumns sized_node_columns(std::size_t n, bool with_sites) {
   GraphColumns c;
   c.type.resize(n + 1);
-  c.name.resize(n + 1);
   if (with_sites) c.alloc_site.resize(n + 1);
   return c;
 }
@@ -157,14 +161,15 @@ Column with_super_root_slot(Column&& parsed) {
 }
 
 // The node columns in the graph's layout (slot 0 is the super-root's): types
-// and names filled into columns sized by sized_node_columns; ids, self sizes
-// and edge offsets adopted from the parse, not copied (60 MB less at the
-// read's peak for 5M nodes). Nothing reads those three parsed columns after.
+// filled into the column sized by sized_node_columns; names written over
+// the parsed names (each node's read before it is overwritten); ids, self
+// sizes and edge offsets adopted from the parse, not copied (80 MB less at
+// the read's peak for 5M nodes). Nothing reads those parsed columns after.
 GraphColumns node_columns(v8::Snapshot& s, Namer& namer, GraphColumns c) {
   const std::size_t n = s.node_count();
   for (std::uint32_t node = 0; node < n; ++node) {
     c.type[node + 1] = namer.node_type(node);
-    c.name[node + 1] = namer.node_name(node);
+    s.node_name[node] = namer.node_name(node);
   }
   for (const v8::Location& loc : s.locations) {
     // V8 counts lines and columns from 0; editors and DevTools show them from 1.
@@ -172,6 +177,7 @@ GraphColumns node_columns(v8::Snapshot& s, Namer& namer, GraphColumns c) {
                              ":" + std::to_string(loc.column + 1ULL);
     c.alloc_site[loc.node + 1] = namer.intern(site);
   }
+  c.name = with_super_root_slot(std::move(s.node_name));
   c.object_id = U64Column(with_super_root_slot(std::move(s.node_id)));
   c.shallow_size = std::move(s.self_size);
   c.shallow_size.insert_front(0);
@@ -227,7 +233,7 @@ void add_roots(const v8::Snapshot& s, const v8::Retention& r, Namer& namer, Grap
     const std::uint32_t target = s.edge_to[e];
     if (!r.retaining.test(e) || is_root.test(target)) continue;
     is_root.set(target);
-    const std::string_view target_name = s.string(s.node_name[target]);
+    const std::string_view target_name = namer.v8_string(s.node_name[target]);
     const StringId name = target_name.empty() ? b.intern(namer.label_text(e)) : namer.text(s.node_name[target]);
     b.add_root(target, name, s.node_type[target] == m.t_synthetic ? synthetic : user);
   }
@@ -237,12 +243,13 @@ void add_roots(const v8::Snapshot& s, const v8::Retention& r, Namer& namer, Grap
   for (const std::uint32_t node : r.cliques) b.add_root(node, unreached, unreached_kind);
 }
 
-void add_meta(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b, std::vector<std::string>& warnings) {
+void add_meta(const v8::Snapshot& s, const v8::Retention& r, const Namer& namer, GraphBuilder& b,
+              std::vector<std::string>& warnings) {
   b.set_meta("producer", "V8 heap snapshot");
   if (!s.meta.title.empty()) b.set_meta("title", s.meta.title);
   b.set_meta("v8.nodes", std::to_string(s.node_count()));
   b.set_meta("v8.edges", std::to_string(s.edge_count()));
-  b.set_meta("v8.strings", std::to_string(s.string_count()));
+  b.set_meta("v8.strings", std::to_string(namer.v8_string_count()));
   b.set_meta("devtools.page_owned_nodes", std::to_string(r.page_owned));
   b.set_meta("devtools.moved_shallow_sizes", std::to_string(r.transferred_sizes));
   b.set_meta("devtools.orphans", std::to_string(r.orphans.size()));
@@ -290,9 +297,10 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   Prepared ready = prepared.get();
   spdlog::debug("v8: {} strings interned and node columns made, {:.0f} ms more", snapshot.string_count(),
                 clock.lap() * 1e3);
+  snapshot.drop_strings();  // interned: the Namer reads them there (38 MB of the read's peak for 5M nodes)
   Namer namer(snapshot, retention, builder, std::move(ready.text));
   add_roots(snapshot, retention, namer, builder);  // reads the edges: before label_edges_in_place
-  add_meta(snapshot, retention, builder, warnings);  // counts the edges: before label_edges_in_place
+  add_meta(snapshot, retention, namer, builder, warnings);  // counts the edges: before label_edges_in_place
   built.columns = graph_columns(snapshot, retention, namer, std::move(ready.columns));
   spdlog::debug("v8: graph columns in {:.0f} ms", clock.lap() * 1e3);
   return built;  // the parsed columns are freed here, before build()

@@ -61,9 +61,10 @@ struct Snapshot {
   Meta meta;
   // Per node (ordinal).
   BigVector<std::uint8_t> node_type;
+  // node_name, node_id and self_size are reserved one entry more than the
+  // nodes (first_edge two), so that the graph can adopt them with its
+  // super-root's slot put in front in place.
   BigVector<std::uint32_t> node_name;
-  // Reserved one entry more than the nodes (first_edge two), so that the
-  // graph can adopt them with its super-root's slot put in front in place.
   BigVector<std::uint32_t> node_id;
   // Self sizes fit 32 bits for every V8 heap object; an embedder node's may
   // not, and then the column widens.
@@ -85,6 +86,12 @@ struct Snapshot {
   std::size_t string_count() const { return string_begin.empty() ? 0 : string_begin.size() - 1; }
   std::string_view string(std::uint32_t i) const {
     return std::string_view(string_bytes).substr(string_begin[i], string_begin[i + 1] - string_begin[i]);
+  }
+  // Frees the string table (once it has been copied elsewhere): string()
+  // and string_count() may not be called after.
+  void drop_strings() {
+    std::string().swap(string_bytes);
+    BigVector<std::uint64_t>().swap(string_begin);
   }
 };
 
