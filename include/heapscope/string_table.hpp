@@ -41,19 +41,45 @@ class StringTable {
   // Frees the index, for a table that is done growing (a built graph's: 23
   // MB of a 5M-node V8 snapshot's). A later intern() rebuilds it.
   void drop_index();
-  std::string_view view(StringId id) const { return views_[id]; }
-  std::size_t size() const { return views_.size(); }
+  std::string_view view(StringId id) const {
+    const std::uint64_t span = spans_[id];
+    if ((span & kBigBit) != 0) {
+      const BigString& big = big_strings_[span & ~kBigBit];
+      return {big.bytes.get(), big.size};
+    }
+    const std::size_t length = span & kLengthMask;
+    if (length == 0) return {};
+    return {blocks_[span >> kBlockShift].get() + ((span >> kOffsetShift) & kOffsetMask), length};
+  }
+  std::size_t size() const { return spans_.size(); }
   // Room for about `count` strings without growing the index.
   void reserve(std::size_t count);
 
  private:
+  // Where each string is, in 8 bytes (a string_view took 16: 16 MB of a
+  // 5M-node V8 snapshot's two million strings). A string of up to
+  // kBlockSize / 4 bytes sits in one of the shared blocks:
+  //   bits 0-18 its length, 19-38 its offset in the block, 39-62 the block.
+  // A longer one has a block of its own: bit 63 set, the rest its index in
+  // big_strings_.
+  static constexpr unsigned kOffsetShift = 19, kBlockShift = 39;
+  static constexpr std::uint64_t kLengthMask = (std::uint64_t{1} << kOffsetShift) - 1;
+  static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << (kBlockShift - kOffsetShift)) - 1;
+  static constexpr std::uint64_t kBigBit = std::uint64_t{1} << 63;
+  static constexpr std::size_t kMaxBlocks = std::size_t{1} << (63 - kBlockShift);
   static constexpr std::size_t kBlockSize = std::size_t{1} << 20;
+  static_assert(kBlockSize - 1 <= kOffsetMask && kBlockSize / 4 <= kLengthMask);
+  struct BigString {
+    std::unique_ptr<char[]> bytes;
+    std::size_t size;
+  };
   static std::uint32_t hash(std::string_view text);
   StringId intern_hashed(std::string_view text, std::uint32_t hash);
   // The hash scaled to the index's size: the slot a probe starts at.
   std::size_t home(std::uint32_t hash) const { return static_cast<std::size_t>((std::uint64_t{hash} * slots_.size()) >> 32); }
   void prefetch_slot(std::uint32_t hash) const { __builtin_prefetch(slots_.data() + home(hash)); }
-  std::string_view store(std::string_view text);
+  // Copies text into the blocks; returns its span (see kOffsetShift).
+  std::uint64_t store(std::string_view text);
   // The slot holding text's id, or the empty slot where it would go.
   std::size_t slot_of(std::string_view text, std::uint32_t hash) const;
   void grow_index(std::size_t min_slots);
@@ -64,13 +90,13 @@ class StringTable {
   void rebuild_index();
 
   std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<std::unique_ptr<char[]>> big_blocks_;  // one per string longer than kBlockSize / 4
+  std::vector<BigString> big_strings_;  // one per string longer than kBlockSize / 4
   std::size_t block_used_ = kBlockSize;  // bytes used in blocks_.back()
   // The two big arrays are BigVectors: mapped on their own, so growing and
   // freeing them does not raise malloc's mmap threshold (measured: with
   // std::vector, a V8 read left 20-40 MB more of later allocations in
   // malloc's heap, where freed memory stays resident).
-  BigVector<std::string_view> views_;  // by id
+  BigVector<std::uint64_t> spans_;  // by id
   // hash << 32 | (id + 1), or 0 for an empty slot; any size (not a power of
   // two), at most 70% full: sized to 70% by reserve(), 47-70% as it grows.
   BigVector<std::uint64_t> slots_;

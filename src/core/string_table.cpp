@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 namespace heapscope {
 
@@ -24,33 +25,35 @@ StringTable::StringTable() {
 
 void StringTable::reserve(std::size_t count) {
   ensure_index();
-  views_.reserve(count);
+  spans_.reserve(count);
   if (count * 10 > slots_.size() * 7) grow_index(count * 10 / 7 + 1);
 }
 
-std::string_view StringTable::store(std::string_view text) {
-  if (text.empty()) return {};
+std::uint64_t StringTable::store(std::string_view text) {
+  if (text.empty()) return 0;
   if (text.size() > kBlockSize / 4) {
     // A big string gets a block of its own, so the current block is kept.
-    big_blocks_.push_back(std::make_unique<char[]>(text.size()));
-    std::memcpy(big_blocks_.back().get(), text.data(), text.size());
-    return {big_blocks_.back().get(), text.size()};
+    big_strings_.push_back({std::make_unique<char[]>(text.size()), text.size()});
+    std::memcpy(big_strings_.back().bytes.get(), text.data(), text.size());
+    return kBigBit | (big_strings_.size() - 1);
   }
   if (kBlockSize - block_used_ < text.size()) {
+    if (blocks_.size() == kMaxBlocks) throw std::length_error("string table: more than 16 TiB of strings");
     blocks_.push_back(std::make_unique<char[]>(kBlockSize));
     block_used_ = 0;
   }
-  char* copy = blocks_.back().get() + block_used_;
-  std::memcpy(copy, text.data(), text.size());
+  std::memcpy(blocks_.back().get() + block_used_, text.data(), text.size());
+  const std::uint64_t span = std::uint64_t{blocks_.size() - 1} << kBlockShift |
+                             std::uint64_t{block_used_} << kOffsetShift | text.size();
   block_used_ += text.size();
-  return {copy, text.size()};
+  return span;
 }
 
 std::size_t StringTable::slot_of(std::string_view text, std::uint32_t hash) const {
   for (std::size_t slot = home(hash);; slot = slot + 1 == slots_.size() ? 0 : slot + 1) {
     const std::uint64_t entry = slots_[slot];
     if (entry == 0) return slot;
-    if (slot_hash(entry) == hash && views_[slot_id(entry)] == text) return slot;
+    if (slot_hash(entry) == hash && view(slot_id(entry)) == text) return slot;
   }
 }
 
@@ -69,28 +72,31 @@ StringId StringTable::intern_hashed(std::string_view text, std::uint32_t hash) {
   ensure_index();
   const std::size_t slot = slot_of(text, hash);
   if (slots_[slot] != 0) return slot_id(slots_[slot]);
-  const auto id = static_cast<StringId>(views_.size());
-  views_.push_back(store(text));
+  const auto id = static_cast<StringId>(spans_.size());
+  spans_.push_back(store(text));
   slots_[slot] = slot_entry(hash, id);
-  if (views_.size() * 10 > slots_.size() * 7) grow_index(slots_.size() + slots_.size() / 2);  // at most 70% full
+  if (spans_.size() * 10 > slots_.size() * 7) grow_index(slots_.size() + slots_.size() / 2);  // at most 70% full
   return id;
 }
 
 void StringTable::drop_index() { BigVector<std::uint64_t>().swap(slots_); }
 
 void StringTable::rebuild_index() {
-  slots_.assign(std::max<std::size_t>(views_.size() * 10 / 7 + 1, 64), 0);
-  for (StringId id = 0; id < views_.size(); ++id) {
-    std::size_t slot = home(hash(views_[id]));
+  slots_.assign(std::max<std::size_t>(spans_.size() * 10 / 7 + 1, 64), 0);
+  for (StringId id = 0; id < spans_.size(); ++id) {
+    const std::uint32_t h = hash(view(id));
+    std::size_t slot = home(h);
     while (slots_[slot] != 0) slot = slot + 1 == slots_.size() ? 0 : slot + 1;
-    slots_[slot] = slot_entry(hash(views_[id]), id);
+    slots_[slot] = slot_entry(h, id);
   }
 }
 
 StringId StringTable::find(std::string_view text) const {
   if (slots_.empty()) {
-    const auto it = std::find(views_.begin(), views_.end(), text);
-    return it == views_.end() ? kNoString : static_cast<StringId>(it - views_.begin());
+    for (StringId id = 0; id < spans_.size(); ++id) {
+      if (view(id) == text) return id;
+    }
+    return kNoString;
   }
   const std::size_t slot = slot_of(text, hash(text));
   return slots_[slot] == 0 ? kNoString : slot_id(slots_[slot]);
