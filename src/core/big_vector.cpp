@@ -29,7 +29,12 @@ void* map(std::size_t bytes) {
   if (tail > 0) munmap(reinterpret_cast<void*>(aligned + length), tail);
 #ifdef MADV_HUGEPAGE
   // Advice only: without transparent huge pages the memory works the same.
-  madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);
+  // Only the whole huge pages of what was asked for: the last, partial one
+  // stays in small pages, of which only those touched are resident. (Asking
+  // for all of it made every array's tail a full 2 MiB page: 13 MB of a
+  // 5M-node V8 analysis' peak, its 16 arrays' tails.)
+  const std::size_t whole_pages = bytes / kHugePage * kHugePage;
+  if (whole_pages > 0) madvise(reinterpret_cast<void*>(aligned), whole_pages, MADV_HUGEPAGE);
 #endif
   return reinterpret_cast<void*>(aligned);
 }
