@@ -2,7 +2,7 @@
 """V8 bench: heapscope against memlab on the same Node snapshots (prints figures; not a test).
 
 usage: v8_bench.py HEAPSCOPE_BIN [--sizes 1000000,5000000,10000000] [--work DIR]
-                   [--memlab DIR] [--runs N] [--compare-retained]
+                   [--memlab DIR] [--runs N] [--memlab-runs N] [--compare-retained]
 
 For each size, writes WORK/snap-SIZE.heapsnapshot with gen_snapshot.js (kept
 between runs), then measures wall time and peak RSS (of that process alone,
@@ -12,7 +12,10 @@ from wait4) of:
 and prints the ratios. heapscope runs --runs times (default 3) and its
 median time, parse speed and peak are printed, with the range of times: on
 a shared 2-core machine one run can take twice another. memlab, 20 times
-slower, runs once. memlab is looked for in DIR/node_modules/.bin/memlab
+slower, runs --memlab-runs times (default 1): one memlab run at 5M nodes has
+taken anywhere from 12.5 to 19.9 s here, which moves the speed ratio more
+than anything heapscope does, so pass 3 for figures worth writing down; its
+median and range are printed the same way. memlab is looked for in DIR/node_modules/.bin/memlab
 (default: ./node_modules, then /tmp/memlab); install it with
   PUPPETEER_SKIP_DOWNLOAD=1 npm install memlab
 The bench says so and skips memlab when it is absent.
@@ -101,6 +104,7 @@ def main():
     parser.add_argument("--work", default="/tmp/heapscope-bench-v8")
     parser.add_argument("--memlab", default=None, help="directory holding node_modules/.bin/memlab")
     parser.add_argument("--runs", type=int, default=3, help="heapscope runs per size (the median is printed)")
+    parser.add_argument("--memlab-runs", type=int, default=1, help="memlab runs per size (the median is printed)")
     parser.add_argument("--compare-retained", action="store_true")
     args = parser.parse_args()
     node = shutil.which("node")
@@ -132,8 +136,13 @@ def main():
         if modules:
             memlab = os.path.join(modules, ".bin", "memlab")
             try:
-                ml_time, ml_rss, _ = measure([memlab, "analyze", "object-size", "--snapshot", path])
-                row.update(ml_time=ml_time, ml_rss=ml_rss)
+                ml_times, ml_peaks = [], []
+                for _ in range(max(1, args.memlab_runs)):
+                    ml_time, ml_rss, _ = measure([memlab, "analyze", "object-size", "--snapshot", path])
+                    ml_times.append(ml_time)
+                    ml_peaks.append(ml_rss)
+                row.update(ml_time=statistics.median(ml_times), ml_range=(min(ml_times), max(ml_times)),
+                           ml_rss=statistics.median(ml_peaks))
             except RuntimeError as error:
                 row.update(ml_error=str(error).splitlines()[0][:80])
         rows.append(row)
@@ -147,7 +156,8 @@ def print_row(r, flush=False):
             f"{r['hs_time']:6.2f} s ({r['hs_range'][0]:.2f}-{r['hs_range'][1]:.2f}) {r['hs_rss']:7.0f} MB peak, "
             f"parse {r['parse']} MB/s")
     if "ml_time" in r:
-        line += (f" | memlab object-size {r['ml_time']:6.1f} s {r['ml_rss']:6.0f} MB peak"
+        spread = f" ({r['ml_range'][0]:.1f}-{r['ml_range'][1]:.1f})" if r["ml_range"][0] != r["ml_range"][1] else ""
+        line += (f" | memlab object-size {r['ml_time']:6.1f} s{spread} {r['ml_rss']:6.0f} MB peak"
                  f" | {r['ml_time'] / r['hs_time']:.0f}x faster, {r['ml_rss'] / r['hs_rss']:.1f}x less memory")
     elif "ml_error" in r:
         line += f" | memlab failed: {r['ml_error']}"
