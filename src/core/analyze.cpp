@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <numeric>
 #include <span>
 #include <unordered_map>
@@ -320,6 +321,10 @@ std::vector<SuspectRow> leak_suspects(const GraphAnalysis& a, const AnalyzeOptio
 LeakedSection leaked_objects(const GraphAnalysis& a, const AnalyzeOptions& options) {
   const HeapGraph& g = a.graph;
   LeakedSection section;
+  // Every object reachable (always so in V8 snapshots, whose unreachable
+  // objects hang under the root): nothing to group, and no pass over all
+  // nodes and edges to find that out (5M nodes: 11 ms).
+  if (a.tree.reachable_count() == g.node_count()) return section;
   const DenseTypes types(g);
   std::vector<LeakGroup> groups(types.size());
   std::vector<NodeIndex> heads;
@@ -430,17 +435,21 @@ std::string unreachable_meaning(const HeapGraph& graph) {
 AnalyzeReport analyze_graph(const GraphAnalysis& a, const AnalyzeOptions& options, const std::string& path,
                             const std::string& format) {
   AnalyzeReport report;
+  // The type table walks the whole dominator tree (5M-node V8 snapshot: 33
+  // of the tables' 60 ms): on the second core, while this one makes the
+  // others. Every table only reads the analysis.
+  std::future<std::vector<TypeRow>> types = std::async(std::launch::async, [&a] { return type_table(a); });
   report.summary = summarize(a, path, format);
   report.top_retainers = top_retainers(a, options.top);
-  report.types = type_table(a);
-  report.types_total = report.types.size();
-  if (report.types.size() > options.top) report.types.resize(options.top);
   report.suspects = leak_suspects(a, options);
   report.external = external_roots(a, options);
   report.leaked = leaked_objects(a, options);
   report.leaked.meaning = unreachable_meaning(a.graph);
   report.leaked.groups_total = report.leaked.groups.size();
   if (report.leaked.groups.size() > options.top) report.leaked.groups.resize(options.top);
+  report.types = types.get();
+  report.types_total = report.types.size();
+  if (report.types.size() > options.top) report.types.resize(options.top);
   report.suspect_threshold = options.suspect_threshold;
   return report;
 }
