@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -10,6 +11,12 @@ using namespace heapscope;
 
 namespace {
 bool huge_page_aligned(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % (std::uintptr_t{2} << 20) == 0; }
+// Is the page at p in memory (mincore)?
+bool resident(const void* p) {
+  unsigned char in_core = 0;
+  void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{4095});
+  return mincore(page, 4096, &in_core) == 0 && (in_core & 1) != 0;
+}
 }  // namespace
 
 TEST_CASE("BigVector: big arrays are 2 MiB aligned, zeroed, and behave as vectors") {
@@ -50,4 +57,41 @@ TEST_CASE("BigVector: small arrays use the ordinary allocator") {
   small.resize(10);
   small.shrink_to_fit();
   CHECK(small.size() == 10);
+}
+
+TEST_CASE("BigVector: a freed array is handed out again, and a sized one still reads as zeros") {
+  const std::uint32_t* first = nullptr;
+  {
+    BigVector<std::uint32_t> used(3'000'000);
+    std::fill(used.begin(), used.end(), 0xDEADBEEFu);
+    first = used.data();
+  }
+  // The next big array reuses the freed block: its first page is resident
+  // before anything is written (a fresh mapping's is not)...
+  BigVector<std::uint32_t> again;
+  again.reserve(2'000'000);
+  CHECK(again.data() == first);
+  CHECK(resident(again.data()));
+  // ... and what is sized is value-initialised over the old contents.
+  again.resize(2'000'000);
+  CHECK(std::all_of(again.begin(), again.end(), [](std::uint32_t x) { return x == 0; }));
+
+  // A freed block too small for the next array is unmapped, not used.
+  {
+    BigVector<std::uint8_t> small_block(5'000'000, 1);
+  }
+  BigVector<std::uint64_t> bigger;
+  bigger.reserve(1'000'000);  // 8 MB
+  CHECK(huge_page_aligned(bigger.data()));
+  CHECK_FALSE(resident(bigger.data()));
+  bigger.assign(1'000'000, 3);
+  // A bigger freed block serves a smaller array, cut to its size.
+  const void* big_block = bigger.data();
+  BigVector<std::uint64_t>().swap(bigger);
+  BigVector<std::uint8_t> cut;
+  cut.reserve(4'500'000);
+  CHECK(static_cast<const void*>(cut.data()) == big_block);
+  CHECK(resident(cut.data()));
+  cut.resize(4'500'000);
+  CHECK(std::all_of(cut.begin(), cut.end(), [](std::uint8_t x) { return x == 0; }));
 }
