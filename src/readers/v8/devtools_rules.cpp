@@ -142,8 +142,12 @@ class Rules {
     }
     if (!user_roots) return 0;
     constexpr std::uint32_t kUnvisited = 0xFFFFFFFFu, kMultiple = 0xFFFFFFFEu;
-    std::vector<std::uint32_t> owner(n_);
-    std::vector<std::uint32_t> work;
+    // Big arrays (reused memory, see BigVector); the work list starts with
+    // most nodes, so it is reserved for all of them (address space until
+    // used) rather than regrown.
+    BigVector<std::uint32_t> owner(n_);
+    BigVector<std::uint32_t> work;
+    work.reserve(n_);
     for (std::uint32_t node = 0; node < n_; ++node) {
       if (type_is(node, m_.t_hidden) || type_is(node, m_.t_array)) {
         owner[node] = kUnvisited;
