@@ -12,7 +12,10 @@
 namespace heapscope::readers::json {
 namespace {
 
-constexpr std::uintptr_t kReleaseChunk = std::uintptr_t{32} << 20;  // 32 MiB between madvise calls
+// 8 MiB between madvise calls: three scanners read a V8 file at once (nodes,
+// edges, strings), and with 32 MiB windows most of a 70 MB file stayed
+// resident at its peak (1M nodes: 124 -> 99 MB; 5M nodes: no slower).
+constexpr std::uintptr_t kReleaseChunk = std::uintptr_t{8} << 20;
 constexpr std::size_t kMaxDepth = 4096;
 
 std::string quoted(std::string_view what) { return std::string(what); }

@@ -112,9 +112,9 @@ Snapshot Parser::run() {
   if (!have_edges_) fail("no \"edges\" array");
   if (!have_strings_) fail("no \"strings\" array");
   validate();
-  // The scanners release pages 32 MiB at a time, so the file's tail (the
-  // strings: 24 MB of a 5M-node snapshot) would stay resident through the
-  // rest of the read, its peak. Nothing reads the file after the parse.
+  // The scanners release pages 8 MiB at a time, so each one's last window
+  // would stay resident through the rest of the read, its peak. Nothing
+  // reads the file after the parse.
   if (release_) input_.release_pages();
   return std::move(snap_);
 }
