@@ -8,6 +8,7 @@
 // are kept (for display) but never retain.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,21 @@ class EdgeLabel {
   std::uint32_t raw_ = 0;
 };
 
+// Labels of the objects' edges that a reader left outside the graph, looked
+// up one edge at a time: only chains print labels, a few dozen of them,
+// while a column holds 4 bytes for every edge (48 MB of a 12M-edge V8
+// snapshot, through every phase of the analysis). Implementations are
+// safe to call from several threads at once.
+class EdgeLabelSource {
+ public:
+  virtual ~EdgeLabelSource() = default;
+  // The label of the objects' edge number `object_edge` (counted among the
+  // objects' edges, in the reader's order; the roots' edges are not), whose
+  // target the graph holds as `target` (so a source can check that what it
+  // reads back is still that edge). Throws InputError when it cannot.
+  virtual EdgeLabel label(EdgeIndex object_edge, NodeIndex target) const = 0;
+};
+
 struct RootInfo {
   NodeIndex node = kNoNode;
   StringId name = kNoString;  // "module __main__", "thread 1 stack"
@@ -93,7 +109,10 @@ class HeapGraph {
   const EdgeOffset* out_begin_data() const { return out_begin_.data(); }
   const NodeIndex* edge_target_data() const { return edge_target_.data(); }
   NodeIndex edge_target(EdgeIndex e) const { return edge_target_[e]; }
-  EdgeLabel edge_label(EdgeIndex e) const { return EdgeLabel::from_raw(edge_label_[e]); }
+  EdgeLabel edge_label(EdgeIndex e) const {
+    if (e < edge_label_.size()) return EdgeLabel::from_raw(edge_label_[e]);
+    return lazy_labels_->label(e - edge_label_.size(), edge_target_[e]);  // the column holds the roots' only
+  }
   EdgeKind edge_kind(EdgeIndex e) const { return is_strong(e) ? EdgeKind::Strong : EdgeKind::Weak; }
   bool is_strong(EdgeIndex e) const {
     return weak_edge_bits_.empty() || ((weak_edge_bits_[e >> 6] >> (e & 63)) & 1) == 0;
@@ -130,7 +149,8 @@ class HeapGraph {
   BigVector<StringId> alloc_site_;  // empty, or one per node
   BigVector<EdgeOffset> out_begin_;  // node_count + 1
   BigVector<NodeIndex> edge_target_;
-  BigVector<std::uint32_t> edge_label_;
+  BigVector<std::uint32_t> edge_label_;  // every edge's, or only the roots' (see lazy_labels_)
+  std::shared_ptr<const EdgeLabelSource> lazy_labels_;  // the objects' edges' labels, when not in edge_label_
   // Bit e set: edge e is weak. A bit, not a byte, an edge (12 MB less for a
   // 12M-edge V8 snapshot), and nothing at all when no edge is weak (cores).
   BigVector<std::uint64_t> weak_edge_bits_;
@@ -185,7 +205,8 @@ struct GraphColumns {
   // counted among the objects' edges (so out_begin[1] == 0); entry 0 is overwritten.
   BigVector<EdgeOffset> out_begin;
   BigVector<NodeIndex> edge_target;  // 0-based object ordinals; become node indices
-  BigVector<std::uint32_t> edge_label;  // EdgeLabel::raw()
+  BigVector<std::uint32_t> edge_label;  // EdgeLabel::raw(), or empty when edge_labels is set
+  std::shared_ptr<const EdgeLabelSource> edge_labels;  // the labels, looked up when asked for
   BigVector<std::uint8_t> edge_kind;    // EdgeKind, or empty: every edge strong
 
   // Appends to out_begin where the edges pushed so far end (a node's

@@ -301,7 +301,8 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   if (node_count == 0 || node_count >= kNoNode || columns.shallow_size.size() != node_count ||
       columns.type.size() != node_count || (!columns.name.empty() && columns.name.size() != node_count) ||
       (!columns.alloc_site.empty() && columns.alloc_site.size() != node_count) ||
-      columns.out_begin.size() != node_count + 1 || columns.edge_label.size() != object_edges ||
+      columns.out_begin.size() != node_count + 1 ||
+      columns.edge_label.size() != (columns.edge_labels ? 0 : object_edges) ||
       (!columns.edge_kind.empty() && columns.edge_kind.size() != object_edges) || columns.out_begin[1] != 0 ||
       columns.out_begin[node_count] != object_edges) {
     throw std::logic_error("GraphBuilder::build(columns): column sizes disagree");
@@ -353,6 +354,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   graph.out_begin_ = std::move(columns.out_begin);
   graph.edge_target_ = std::move(columns.edge_target);
   graph.edge_label_ = std::move(columns.edge_label);
+  graph.lazy_labels_ = std::move(columns.edge_labels);
   graph.weak_edge_bits_ = weak_bits(columns.edge_kind, root_edges);
   BigVector<std::uint8_t>().swap(columns.edge_kind);
   finish(graph);

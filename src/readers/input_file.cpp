@@ -143,32 +143,26 @@ std::vector<char> read_stream(std::istream& in) {
 
 InputFile::InputFile(InputFile&& other) noexcept { *this = std::move(other); }
 
+FileMapping::~FileMapping() { munmap(base_, size_); }
+
 InputFile& InputFile::operator=(InputFile&& other) noexcept {
   if (this == &other) return *this;
-  if (mapping_) munmap(mapping_, mapping_size_);
   path_ = std::move(other.path_);
   owned_ = std::move(other.owned_);
-  mapping_ = other.mapping_;
-  mapping_size_ = other.mapping_size_;
+  mapping_ = std::move(other.mapping_);
   compression_ = other.compression_;
   size_ = other.size_;
   padding_ = other.padding_;
   data_ = mapping_ ? other.data_ : owned_.data();
-  other.mapping_ = nullptr;
   other.data_ = nullptr;
   other.size_ = 0;
   return *this;
 }
 
-InputFile::~InputFile() {
-  if (mapping_) munmap(mapping_, mapping_size_);
-}
+InputFile::~InputFile() = default;
 
 void InputFile::adopt_owned(std::vector<char> bytes) {
-  if (mapping_) {
-    munmap(mapping_, mapping_size_);
-    mapping_ = nullptr;
-  }
+  mapping_.reset();
   size_ = bytes.size();
   owned_ = std::move(bytes);
   owned_.resize(size_ + kPadding, '\0');
@@ -234,8 +228,7 @@ InputFile InputFile::open(const std::string& path, std::uint64_t decompressed_li
       throw InputError(std::string("cannot map: ") + std::strerror(errno), std::nullopt, path);
     }
     madvise(map, size, MADV_SEQUENTIAL);
-    file.mapping_ = map;
-    file.mapping_size_ = size;
+    file.mapping_ = std::make_shared<const FileMapping>(map, size);
     file.data_ = static_cast<const char*>(map);
     file.size_ = size;
     // The rest of the last page reads as zeros: usable as padding.
@@ -258,15 +251,15 @@ InputFile InputFile::from_bytes(std::string bytes, std::string display_name, std
 }
 
 void InputFile::release_pages() const {
-  if (mapping_) release_pages(mapping_, static_cast<const char*>(mapping_) + mapping_size_);
+  if (mapping_) release_pages(mapping_->base(), static_cast<const char*>(mapping_->base()) + mapping_->size());
 }
 
 void InputFile::release_pages(const void* from, const void* to) const {
   // MADV_DONTNEED on a private read-only file mapping drops the pages; a
   // later read faults them back in from the file, so this is always safe.
   if (!mapping_) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(mapping_);
-  const std::uintptr_t end = begin + mapping_size_;
+  const auto begin = reinterpret_cast<std::uintptr_t>(mapping_->base());
+  const std::uintptr_t end = begin + mapping_->size();
   const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
   const std::uintptr_t first = (std::max(reinterpret_cast<std::uintptr_t>(from), begin) + page - 1) / page * page;
   const std::uintptr_t last = std::min(reinterpret_cast<std::uintptr_t>(to), end) / page * page;

@@ -13,6 +13,23 @@ namespace heapscope::readers {
 
 enum class Compression { None, Gzip, Zstd };
 
+// A read-only memory map of a whole file, unmapped when the last owner
+// lets go (an InputFile, or a reader's lazy view of it, see shared_mapping).
+class FileMapping {
+ public:
+  FileMapping(void* base, std::size_t size) : base_(base), size_(size) {}
+  FileMapping(const FileMapping&) = delete;
+  FileMapping& operator=(const FileMapping&) = delete;
+  ~FileMapping();
+  std::string_view bytes() const { return {static_cast<const char*>(base_), size_}; }
+  void* base() const { return base_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* base_;
+  std::size_t size_;
+};
+
 class InputFile {
  public:
   // The most bytes a compressed input may decompress to: the machine's
@@ -38,6 +55,10 @@ class InputFile {
   Compression compression() const { return compression_; }
   // True when bytes() is a memory map of the file itself (never copied).
   bool is_mapped() const { return mapping_ != nullptr; }
+  // The map behind bytes(), for a reader that reads parts of the file again
+  // after the read (V8 edge labels); nullptr when not mapped. Its pages are
+  // resident only while touched (see release_pages).
+  std::shared_ptr<const FileMapping> shared_mapping() const { return mapping_; }
 
   // At least `padding` readable bytes after the end of bytes()? (simdjson
   // needs 64.) Owned buffers are always padded; maps are not.
@@ -63,8 +84,7 @@ class InputFile {
   const char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t padding_ = 0;
-  void* mapping_ = nullptr;
-  std::size_t mapping_size_ = 0;
+  std::shared_ptr<const FileMapping> mapping_;
   std::vector<char> owned_;  // decompressed or read bytes, plus kPadding zeros
   Compression compression_ = Compression::None;
 };

@@ -340,6 +340,7 @@ struct ParsedEdges {
   BigVector<std::uint8_t> type;
   BigVector<std::uint32_t> name;
   BigVector<std::uint32_t> to;  // node ordinals
+  std::vector<std::uint64_t> row_offsets;  // see Snapshot::edge_row_offsets
   std::uint64_t max_to = 0;     // the largest to_node field
   const char* end = nullptr;    // just past the array
 };
@@ -361,6 +362,7 @@ ParsedEdges parse_edge_rows(json::Scanner& scan, const Meta& m, const std::optio
   std::uint64_t count = 0;
   for (bool more = scan.begin_array("edges"); more;) {
     const char* row_start = scan.position();
+    if (count % kEdgeRowsPerOffset == 0) out.row_offsets.push_back(scan.offset_of(row_start));
     // V8's rows are three numbers: one call reads a row and its separator.
     if (fields != 3 || !scan.fast_row<3>(row.data(), more)) {
       for (std::size_t f = 0;;) {
@@ -432,6 +434,7 @@ void Parser::edges() {
   snap_.edge_type = std::move(parsed.type);
   snap_.edge_name = std::move(parsed.name);
   snap_.edge_to = std::move(parsed.to);
+  snap_.edge_row_offsets = std::move(parsed.row_offsets);
 }
 
 namespace {
@@ -520,6 +523,7 @@ bool Parser::nodes_and_edges() {
   snap_.edge_type = std::move(parsed->type);
   snap_.edge_name = std::move(parsed->name);
   snap_.edge_to = std::move(parsed->to);
+  snap_.edge_row_offsets = std::move(parsed->row_offsets);
   scan_.skip_to(parsed->end);
   return true;
 }

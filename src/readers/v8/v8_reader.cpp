@@ -7,13 +7,17 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <optional>
+#include <stdexcept>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
 #include <string>
 
 #include "heapscope/error.hpp"
+#include "readers/json/json_scanner.hpp"
 #include "readers/phase_clock.hpp"
 #include "readers/v8/devtools_rules.hpp"
 #include "readers/v8/v8_snapshot.hpp"
@@ -35,6 +39,109 @@ std::vector<StringId> intern_strings(const v8::Snapshot& s, StringTable& strings
   return ids;
 }
 
+// Edge labels as DevTools' retainer view prints them: elements as "[i]",
+// every other edge by its bare name (hidden edges by their index, as a
+// name). From V8's edge type and name_or_index field and the ids V8's
+// strings were interned as. Shared by the read and, when the labels stay
+// in the file (FileEdgeLabels), by the graph afterwards.
+class EdgeLabeler {
+ public:
+  // text: the V8 strings' ids, from intern_strings.
+  EdgeLabeler(const v8::Meta& m, std::vector<StringId> text, GraphBuilder& b)
+      : element_(m.e_element), hidden_(m.e_hidden), text_(std::move(text)) {
+    // The small numbers up front, so that labelling edges mostly interns nothing.
+    numbers_.resize(kSmallNumbers);
+    for (std::uint32_t i = 0; i < kSmallNumbers; ++i) numbers_[i] = b.intern(std::to_string(i));
+  }
+
+  StringId text(std::uint32_t string_index) const { return text_[string_index]; }
+  std::size_t string_count() const { return text_.size(); }
+
+  // The label when it needs no new string: all but hidden edges with an
+  // index that add_number() has not seen. Reads only: safe beside other readers.
+  std::optional<EdgeLabel> known(std::uint8_t type, std::uint32_t value) const {
+    if (type == element_ && value <= EdgeLabel::kMaxIndex) return EdgeLabel::index(value);
+    if (type == element_ || type == hidden_) {
+      if (value < numbers_.size()) return EdgeLabel::named(numbers_[value]);
+      const auto it = big_numbers_.find(value);
+      if (it == big_numbers_.end()) return std::nullopt;
+      return EdgeLabel::named(it->second);
+    }
+    if (value >= text_.size()) return std::nullopt;  // validated in a parse; not in a file read again
+    return EdgeLabel::named(text_[value]);
+  }
+  // The label of an index edge whose index is not known yet, interned.
+  EdgeLabel add_number(std::uint32_t value, GraphBuilder& b) {
+    const StringId id = b.intern(std::to_string(value));
+    big_numbers_.emplace(value, id);
+    return EdgeLabel::named(id);
+  }
+
+ private:
+  static constexpr std::uint32_t kSmallNumbers = 4096;
+  std::uint8_t element_, hidden_;
+  std::vector<StringId> text_, numbers_;
+  std::unordered_map<std::uint32_t, StringId> big_numbers_;
+};
+
+// The objects' edge labels of a memory-mapped snapshot, read back from the
+// file when a chain asks for one (at most kEdgeRowsPerOffset rows parsed
+// from the nearest recorded row offset), instead of a column of 4 bytes an
+// edge. The file stays mapped, its pages resident only while read.
+class FileEdgeLabels final : public EdgeLabelSource {
+ public:
+  FileEdgeLabels(std::shared_ptr<const FileMapping> file, std::string path, const v8::Meta& m,
+                 std::vector<std::uint64_t> row_offsets, std::shared_ptr<const EdgeLabeler> labeler)
+      : file_(std::move(file)), path_(std::move(path)), fields_(m.edge_field_count),
+        type_at_(static_cast<std::size_t>(m.edge_type)), name_at_(static_cast<std::size_t>(m.edge_name)),
+        to_at_(static_cast<std::size_t>(m.edge_to)), node_fields_(m.node_field_count),
+        row_offsets_(std::move(row_offsets)), labeler_(std::move(labeler)) {}
+
+  EdgeLabel label(EdgeIndex object_edge, NodeIndex target) const override {
+    try {
+      return read_label(object_edge, target);
+    } catch (const InputError&) {
+      // The rows parsed when the file was read: only a changed file fails here.
+      throw InputError("the file changed after it was read: edge #" + std::to_string(object_edge) +
+                           " is no longer the edge it was",
+                       std::nullopt, path_, std::string(kFormatName));
+    }
+  }
+
+ private:
+  EdgeLabel read_label(EdgeIndex object_edge, NodeIndex target) const {
+    const std::uint64_t block = object_edge / v8::kEdgeRowsPerOffset;
+    if (block >= row_offsets_.size()) throw std::logic_error("FileEdgeLabels: edge past the edges read");
+    json::Scanner scan(file_->bytes(), false, row_offsets_[block]);
+    std::vector<std::uint64_t> row(fields_);
+    for (std::uint64_t e = block * v8::kEdgeRowsPerOffset;; ++e) {
+      for (std::size_t f = 0; f < fields_; ++f) {
+        if (f > 0 && !scan.next("edges")) changed();
+        row[f] = scan.read_uint("edges");
+      }
+      if (e == object_edge) break;
+      if (!scan.next("edges")) changed();
+    }
+    // The edge read back must still be the edge the graph holds.
+    const std::uint64_t to = row[to_at_];
+    if (to % node_fields_ != 0 || to / node_fields_ + 1 != target || row[type_at_] > 0xFF ||
+        row[name_at_] > 0xFFFFFFFFu) {
+      changed();
+    }
+    const auto label =
+        labeler_->known(static_cast<std::uint8_t>(row[type_at_]), static_cast<std::uint32_t>(row[name_at_]));
+    if (!label) changed();
+    return *label;
+  }
+  [[noreturn]] static void changed() { throw InputError("not the edge read before"); }  // see label()
+
+  std::shared_ptr<const FileMapping> file_;
+  std::string path_;
+  std::size_t fields_, type_at_, name_at_, to_at_, node_fields_;
+  std::vector<std::uint64_t> row_offsets_;
+  std::shared_ptr<const EdgeLabeler> labeler_;
+};
+
 // Node types and edge labels, interned once per distinct V8 string. Reads
 // V8's strings from the string table they were interned into, not from the
 // parsed snapshot's (which is freed before the nodes are named).
@@ -42,21 +149,20 @@ class Namer {
  public:
   // text: the V8 strings' ids, from intern_strings.
   Namer(const v8::Snapshot& s, const v8::Retention& r, GraphBuilder& b, std::vector<StringId> text)
-      : s_(s), m_(s.meta), r_(r), b_(b), text_(std::move(text)), closure_(text_.size(), kUnset) {
+      : s_(s), m_(s.meta), r_(r), b_(b), labeler_(std::make_shared<EdgeLabeler>(s.meta, std::move(text), b)),
+        closure_(labeler_->string_count(), kUnset) {
     for (const std::string& type : m_.node_types) {
       fixed_type_.push_back(b_.intern(fixed_type_name(type)));
     }
-    // Hidden edges are named by their index; the small ones up front, so
-    // that labelling edges interns nothing (see known_edge_label).
-    numbers_.resize(kSmallNumbers);
-    for (std::uint32_t i = 0; i < kSmallNumbers; ++i) numbers_[i] = b_.intern(std::to_string(i));
   }
 
   StringId intern(std::string_view text) { return b_.intern(text); }
 
-  StringId text(std::uint32_t string_index) const { return text_[string_index]; }
-  std::string_view v8_string(std::uint32_t string_index) const { return b_.strings().view(text_[string_index]); }
-  std::size_t v8_string_count() const { return text_.size(); }
+  StringId text(std::uint32_t string_index) const { return labeler_->text(string_index); }
+  std::string_view v8_string(std::uint32_t string_index) const { return b_.strings().view(text(string_index)); }
+  std::size_t v8_string_count() const { return labeler_->string_count(); }
+  // The edge labeller, for a graph that reads its labels later (FileEdgeLabels).
+  std::shared_ptr<const EdgeLabeler> labeler() const { return labeler_; }
 
   // The raw name, as DevTools' Name column shows it.
   StringId node_name(std::uint32_t node) {
@@ -81,25 +187,18 @@ class Namer {
     return fixed_type_[t];
   }
 
-  // Edge labels as DevTools' retainer view prints them: elements as "[i]",
-  // every other edge by its bare name.
+  // Edge e's label (EdgeLabeler), interning its number if it needs one.
   EdgeLabel edge_label(std::uint32_t e) {
     if (const auto label = known_edge_label(e)) return *label;
-    return EdgeLabel::named(b_.intern(std::to_string(s_.edge_name[e])));
+    return number_label(s_.edge_name[e]);
   }
+  // The label of an index edge that known_edge_label() had no string for.
+  EdgeLabel number_label(std::uint32_t value) { return labeler_->add_number(value, b_); }
 
-  // The label when it needs no new string: all but hidden edges with an
-  // index of kSmallNumbers or more (rare). Interns nothing, so it may run
-  // on another thread while nodes are being named.
+  // The label when it needs no new string (EdgeLabeler::known). Interns
+  // nothing, so it may run on another thread while nodes are being named.
   std::optional<EdgeLabel> known_edge_label(std::uint32_t e) const {
-    const std::uint8_t t = s_.edge_type[e];
-    const std::uint32_t value = s_.edge_name[e];
-    if (t == m_.e_element && value <= EdgeLabel::kMaxIndex) return EdgeLabel::index(value);
-    if (m_.edge_has_index(t)) {
-      if (value < kSmallNumbers) return EdgeLabel::named(numbers_[value]);
-      return std::nullopt;
-    }
-    return EdgeLabel::named(text(value));
+    return labeler_->known(s_.edge_type[e], s_.edge_name[e]);
   }
 
   std::string label_text(std::uint32_t e) {
@@ -112,8 +211,6 @@ class Namer {
   }
 
  private:
-  static constexpr std::uint32_t kSmallNumbers = 4096;
-
   // DevTools' class names for the types without a per-object name.
   static std::string fixed_type_name(const std::string& type) {
     if (type == "hidden") return "(system)";
@@ -137,14 +234,16 @@ class Namer {
   const v8::Meta& m_;
   const v8::Retention& r_;
   GraphBuilder& b_;
-  std::vector<StringId> text_, closure_, numbers_, fixed_type_;
+  // Shared (not const) with a FileEdgeLabels: add_number() runs only during the read.
+  std::shared_ptr<EdgeLabeler> labeler_;
+  std::vector<StringId> closure_, fixed_type_;
 };
 
 // The node columns heapscope computes (types, allocation sites), zeroed,
-// for n nodes and the super-root. Touching new memory the first time is the
-// expensive part here (the kernel zeroes every page), so this runs on a
-// second thread while the DevTools rules run on the first. (Names are
-// written over the parsed names, in place.)
+// for n nodes and the super-root. Made once the parsed strings are freed,
+// whose memory they then mostly reuse (BigVector): made beside the DevTools
+// rules instead, they were 40 MB of the read's peak for 5M nodes, now the
+// peak of the whole run. (Names are written over the parsed names, in place.)
 GraphColumns sized_node_columns(std::size_t n, bool with_sites) {
   GraphColumns c;
   c.type.resize(n + 1);
@@ -186,19 +285,21 @@ GraphColumns node_columns(v8::Snapshot& s, Namer& namer, GraphColumns c) {
 }
 
 // The parsed edge columns become the graph's, rewritten in place: names to
-// labels, types to retaining or not. V8 lists edges grouped by source in
-// node order with ordinal targets, which is already the graph's CSR. Each
-// edge is read before it is overwritten, and nothing reads the parsed edges
-// afterwards. Interns nothing (it runs beside node_columns): returns the
-// edges whose label is a number still to intern, their index left in place.
-std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Retention& r, const Namer& namer) {
+// labels (unless the labels stay in the file), types to retaining or not.
+// V8 lists edges grouped by source in node order with ordinal targets,
+// which is already the graph's CSR. Each edge is read before it is
+// overwritten, and nothing reads the parsed edges afterwards. Interns
+// nothing (it runs beside node_columns): returns the edges whose label is a
+// number still to intern, their index left in place.
+std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Retention& r, const Namer& namer,
+                                                bool write_labels) {
   std::vector<std::uint32_t> unnamed;
   for (std::uint32_t e = 0; e < s.edge_count(); ++e) {
     const std::optional<EdgeLabel> label = namer.known_edge_label(e);
-    if (label) {
-      s.edge_name[e] = label->raw();
-    } else {
+    if (!label) {
       unnamed.push_back(e);
+    } else if (write_labels) {
+      s.edge_name[e] = label->raw();
     }
     s.edge_type[e] = static_cast<std::uint8_t>(r.retaining.test(e) ? EdgeKind::Strong : EdgeKind::Weak);
   }
@@ -206,16 +307,27 @@ std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Reten
 }
 
 // The graph's columns: the nodes named on this thread while the edges are
-// labelled on a second one (each side about half of the work).
-GraphColumns graph_columns(v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphColumns sized) {
+// labelled on a second one (each side about half of the work). With
+// `labels_in` (a memory-mapped file), the objects' edge labels are not
+// kept: the graph reads each one back from the file when a chain needs it.
+GraphColumns graph_columns(v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphColumns sized,
+                           const InputFile* labels_in) {
+  const bool write_labels = labels_in == nullptr;
   std::future<std::vector<std::uint32_t>> labelled =
-      std::async(std::launch::async, [&] { return label_edges_in_place(s, r, namer); });
+      std::async(std::launch::async, [&] { return label_edges_in_place(s, r, namer, write_labels); });
   GraphColumns c = node_columns(s, namer, std::move(sized));  // if this throws, the future's destructor waits
   for (const std::uint32_t e : labelled.get()) {
-    s.edge_name[e] = EdgeLabel::named(namer.intern(std::to_string(s.edge_name[e]))).raw();
+    const EdgeLabel label = namer.number_label(s.edge_name[e]);  // interned for the file's labels too
+    if (write_labels) s.edge_name[e] = label.raw();
   }
   c.edge_target = std::move(s.edge_to);
-  c.edge_label = std::move(s.edge_name);
+  if (write_labels) {
+    c.edge_label = std::move(s.edge_name);
+  } else {
+    BigVector<std::uint32_t>().swap(s.edge_name);
+    c.edge_labels = std::make_shared<FileEdgeLabels>(labels_in->shared_mapping(), labels_in->path(), s.meta,
+                                                     std::move(s.edge_row_offsets), namer.labeler());
+  }
   c.edge_kind = std::move(s.edge_type);
   return c;
 }
@@ -277,31 +389,29 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   const double parse_seconds = clock.lap();
   spdlog::debug("v8: parsed {} bytes in {:.0f} ms ({:.0f} MB/s)", input.size(), parse_seconds * 1e3,
                 static_cast<double>(input.size()) / 1e6 / std::max(parse_seconds, 1e-9));
-  // The rules need one thread; the second meanwhile interns the strings and
-  // faults in the graph's node columns (the builder is not touched here
-  // until it is done; the rules write only self sizes, which it does not read).
+  // The rules need one thread; the second meanwhile interns the strings
+  // (the builder is not touched here until it is done; the rules write only
+  // self sizes, which it does not read).
   BuiltColumns built;
   GraphBuilder& builder = built.builder;
-  struct Prepared {
-    std::vector<StringId> text;
-    GraphColumns columns;
-  };
-  std::future<Prepared> prepared = std::async(std::launch::async, [&snapshot, &builder] {
-    Prepared p;
-    p.text = intern_strings(snapshot, builder.strings());
-    p.columns = sized_node_columns(snapshot.node_count(), !snapshot.locations.empty());
-    return p;
-  });
+  std::future<std::vector<StringId>> interned =
+      std::async(std::launch::async, [&snapshot, &builder] { return intern_strings(snapshot, builder.strings()); });
   const v8::Retention retention = v8::apply_devtools_rules(snapshot);  // if this throws, the future waits
   spdlog::debug("v8: DevTools rules in {:.0f} ms", clock.lap() * 1e3);
-  Prepared ready = prepared.get();
-  spdlog::debug("v8: {} strings interned and node columns made, {:.0f} ms more", snapshot.string_count(),
-                clock.lap() * 1e3);
+  std::vector<StringId> text = interned.get();
+  spdlog::debug("v8: {} strings interned, {:.0f} ms more", snapshot.string_count(), clock.lap() * 1e3);
   snapshot.drop_strings();  // interned: the Namer reads them there (38 MB of the read's peak for 5M nodes)
-  Namer namer(snapshot, retention, builder, std::move(ready.text));
+  GraphColumns sized = sized_node_columns(snapshot.node_count(), !snapshot.locations.empty());
+  Namer namer(snapshot, retention, builder, std::move(text));
   add_roots(snapshot, retention, namer, builder);  // reads the edges: before label_edges_in_place
   add_meta(snapshot, retention, namer, builder, warnings);  // counts the edges: before label_edges_in_place
-  built.columns = graph_columns(snapshot, retention, namer, std::move(ready.columns));
+  // Labels stay in the file when it is mapped (a decompressed copy would
+  // cost the whole file, not 4 bytes an edge) and every edge row was found.
+  const bool labels_in_file =
+      input.is_mapped() && snapshot.edge_row_offsets.size() ==
+                               (snapshot.edge_count() + v8::kEdgeRowsPerOffset - 1) / v8::kEdgeRowsPerOffset;
+  built.columns = graph_columns(snapshot, retention, namer, std::move(sized), labels_in_file ? &input : nullptr);
+  if (labels_in_file) spdlog::debug("v8: edge labels left in the file, read back for chains");
   spdlog::debug("v8: graph columns in {:.0f} ms", clock.lap() * 1e3);
   return built;  // the parsed columns are freed here, before build()
 }

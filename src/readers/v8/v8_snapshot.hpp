@@ -57,6 +57,8 @@ struct Location {
   std::uint32_t script_id, line, column;
 };
 
+inline constexpr std::uint64_t kEdgeRowsPerOffset = 256;  // 47k offsets (376 KB) for 12M edges
+
 struct Snapshot {
   Meta meta;
   // Per node (ordinal).
@@ -75,6 +77,10 @@ struct Snapshot {
   BigVector<std::uint8_t> edge_type;
   BigVector<std::uint32_t> edge_name;  // string index or element/hidden index
   BigVector<std::uint32_t> edge_to;    // target ordinal
+  // Where every kEdgeRowsPerOffset-th edge row starts in the file (byte
+  // offsets): so one edge can be read again from the file (its label, for
+  // a chain) by parsing at most that many rows.
+  std::vector<std::uint64_t> edge_row_offsets;
   // The string table, concatenated.
   std::string string_bytes;
   BigVector<std::uint64_t> string_begin;  // string_count + 1
