@@ -279,6 +279,29 @@ void GraphColumns::push_edges_end() {
   out_begin.push_back(static_cast<EdgeOffset>(edge_target.size()));
 }
 
+std::vector<EdgeLabel> HeapGraph::edge_labels(std::span<const EdgeIndex> edges) const {
+  std::vector<EdgeLabel> labels(edges.size());
+  std::vector<std::size_t> lazy;  // positions of the edges whose labels are not in the column
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    if (edges[i] < edge_label_.size()) {
+      labels[i] = EdgeLabel::from_raw(edge_label_[edges[i]]);
+    } else {
+      lazy.push_back(i);
+    }
+  }
+  if (lazy.empty()) return labels;
+  std::vector<EdgeIndex> object_edges;
+  std::vector<NodeIndex> targets;
+  for (const std::size_t i : lazy) {
+    object_edges.push_back(edges[i] - edge_label_.size());
+    targets.push_back(edge_target_[edges[i]]);
+  }
+  std::vector<EdgeLabel> found(lazy.size());
+  lazy_labels_->labels(object_edges, targets, found);
+  for (std::size_t k = 0; k < lazy.size(); ++k) labels[lazy[k]] = found[k];
+  return labels;
+}
+
 const BigVector<NodeIndex>& HeapGraph::nodes_by_id() const {
   if (nodes_by_id_.empty() && object_count() > 0) nodes_by_id_ = sort_nodes_by_id(object_id_);
   return nodes_by_id_;

@@ -48,10 +48,10 @@ std::vector<EdgeIndex> shortest_chain_edges(const HeapGraph& graph, const RootDi
 
 namespace {
 
-ChainStep step_for(const HeapGraph& graph, EdgeIndex e) {
+ChainStep step_for(const HeapGraph& graph, EdgeIndex e, EdgeLabel label) {
   const NodeIndex node = graph.edge_target(e);
   ChainStep step;
-  step.edge = graph.label_text(graph.edge_label(e));
+  step.edge = graph.label_text(label);
   step.weak = !graph.is_strong(e);
   step.id = graph.object_id(node);
   step.type = std::string(graph.text(graph.type(node)));
@@ -61,9 +61,8 @@ ChainStep step_for(const HeapGraph& graph, EdgeIndex e) {
 
 // Steps repeat when they reach the same type over the same edge name (or
 // over any index: a linked structure of list slots).
-bool same_shape(const HeapGraph& graph, EdgeIndex a, EdgeIndex b) {
+bool same_shape(const HeapGraph& graph, EdgeIndex a, EdgeIndex b, EdgeLabel la, EdgeLabel lb) {
   if (graph.type(graph.edge_target(a)) != graph.type(graph.edge_target(b))) return false;
-  const EdgeLabel la = graph.edge_label(a), lb = graph.edge_label(b);
   return la == lb || (la.is_index() && lb.is_index());
 }
 
@@ -73,9 +72,10 @@ Chain make_chain(const HeapGraph& graph, const std::vector<EdgeIndex>& edges, bo
   Chain chain;
   if (edges.empty()) return chain;
   chain.length = edges.size() - 1;  // the super-root's edge is the root itself, not a reference
+  // Each label looked up once (labels left in a file are read back in blocks).
+  const std::vector<EdgeLabel> labels = graph.edge_labels(edges);
   for (const RootInfo& root : graph.roots()) {
-    if (root.node == graph.edge_target(edges.front()) &&
-        root.name == graph.edge_label(edges.front()).name()) {
+    if (root.node == graph.edge_target(edges.front()) && root.name == labels.front().name()) {
       chain.root_kind = std::string(graph.text(root.kind));
       break;
     }
@@ -84,21 +84,23 @@ Chain make_chain(const HeapGraph& graph, const std::vector<EdgeIndex>& edges, bo
   for (std::size_t i = 0; i < edges.size();) {
     std::size_t run_end = i + 1;
     if (fold_runs && i > 0) {
-      while (run_end < edges.size() && same_shape(graph, edges[i], edges[run_end])) ++run_end;
+      while (run_end < edges.size() && same_shape(graph, edges[i], edges[run_end], labels[i], labels[run_end])) {
+        ++run_end;
+      }
     }
     const std::size_t run = run_end - i;
     if (run < kMinFoldedRun) {
-      chain.steps.push_back(step_for(graph, edges[i]));
+      chain.steps.push_back(step_for(graph, edges[i], labels[i]));
       ++i;
       continue;
     }
-    chain.steps.push_back(step_for(graph, edges[i]));
-    ChainStep folded = step_for(graph, edges[i + 1]);
+    chain.steps.push_back(step_for(graph, edges[i], labels[i]));
+    ChainStep folded = step_for(graph, edges[i + 1], labels[i + 1]);
     folded.id = 0;
     folded.name.clear();
     folded.repeat = run - 2;
     chain.steps.push_back(std::move(folded));
-    chain.steps.push_back(step_for(graph, edges[run_end - 1]));
+    chain.steps.push_back(step_for(graph, edges[run_end - 1], labels[run_end - 1]));
     i = run_end;
   }
   return chain;

@@ -143,7 +143,10 @@ std::vector<char> read_stream(std::istream& in) {
 
 InputFile::InputFile(InputFile&& other) noexcept { *this = std::move(other); }
 
-FileMapping::~FileMapping() { munmap(base_, size_); }
+FileMapping::~FileMapping() {
+  munmap(base_, size_);
+  ::close(fd_);
+}
 
 InputFile& InputFile::operator=(InputFile&& other) noexcept {
   if (this == &other) return *this;
@@ -228,7 +231,7 @@ InputFile InputFile::open(const std::string& path, std::uint64_t decompressed_li
       throw InputError(std::string("cannot map: ") + std::strerror(errno), std::nullopt, path);
     }
     madvise(map, size, MADV_SEQUENTIAL);
-    file.mapping_ = std::make_shared<const FileMapping>(map, size);
+    file.mapping_ = std::make_shared<const FileMapping>(map, size, fd);  // owns fd from here
     file.data_ = static_cast<const char*>(map);
     file.size_ = size;
     // The rest of the last page reads as zeros: usable as padding.
@@ -236,8 +239,8 @@ InputFile InputFile::open(const std::string& path, std::uint64_t decompressed_li
     file.padding_ = (page - size % page) % page;
   } else {
     file.adopt_owned({});
+    ::close(fd);
   }
-  ::close(fd);
   file.decompress_if_needed(decompressed_limit);
   return file;
 }

@@ -13,21 +13,26 @@ namespace heapscope::readers {
 
 enum class Compression { None, Gzip, Zstd };
 
-// A read-only memory map of a whole file, unmapped when the last owner
-// lets go (an InputFile, or a reader's lazy view of it, see shared_mapping).
+// A read-only memory map of a whole file and the file, open, both closed
+// when the last owner lets go (an InputFile, or a reader that reads parts of
+// the file again later, see shared_mapping). Such later reads use pread on
+// fd(), not the map: a file cut short meanwhile then reads short, where a
+// read through the map would end the process with SIGBUS.
 class FileMapping {
  public:
-  FileMapping(void* base, std::size_t size) : base_(base), size_(size) {}
+  FileMapping(void* base, std::size_t size, int fd) : base_(base), size_(size), fd_(fd) {}
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;
   ~FileMapping();
   std::string_view bytes() const { return {static_cast<const char*>(base_), size_}; }
   void* base() const { return base_; }
   std::size_t size() const { return size_; }
+  int fd() const { return fd_; }
 
  private:
   void* base_;
   std::size_t size_;
+  int fd_;
 };
 
 class InputFile {

@@ -228,6 +228,8 @@ std::optional<Parser::Tail> Parser::parse_tail(const InputFile& input, const Met
     return std::nullopt;  // the main parser reports the problem exactly as it would alone
   } catch (const NotATail&) {
     return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;  // out of memory, say: the main parser meets it itself, if at all
   }
 }
 
@@ -341,6 +343,7 @@ struct ParsedEdges {
   BigVector<std::uint32_t> name;
   BigVector<std::uint32_t> to;  // node ordinals
   std::vector<std::uint64_t> row_offsets;  // see Snapshot::edge_row_offsets
+  std::vector<std::uint64_t> block_sums;   // see Snapshot::edge_block_sums
   std::uint64_t max_to = 0;     // the largest to_node field
   const char* end = nullptr;    // just past the array
 };
@@ -362,7 +365,10 @@ ParsedEdges parse_edge_rows(json::Scanner& scan, const Meta& m, const std::optio
   std::uint64_t count = 0;
   for (bool more = scan.begin_array("edges"); more;) {
     const char* row_start = scan.position();
-    if (count % kEdgeRowsPerOffset == 0) out.row_offsets.push_back(scan.offset_of(row_start));
+    if (count % kEdgeRowsPerOffset == 0) {
+      out.row_offsets.push_back(scan.offset_of(row_start));
+      out.block_sums.push_back(0);
+    }
     // V8's rows are three numbers: one call reads a row and its separator.
     if (fields != 3 || !scan.fast_row<3>(row.data(), more)) {
       for (std::size_t f = 0;;) {
@@ -393,6 +399,7 @@ ParsedEdges parse_edge_rows(json::Scanner& scan, const Meta& m, const std::optio
     }
     if (to / node_fields > kMaxNodes) bad("to_node " + str(to) + " is past any node heapscope can hold");
     out.max_to = std::max(out.max_to, to);
+    out.block_sums.back() += type + name + to;
     out.type.push_back(static_cast<std::uint8_t>(type));
     out.name.push_back(static_cast<std::uint32_t>(name));
     out.to.push_back(static_cast<std::uint32_t>(to / node_fields));
@@ -435,6 +442,8 @@ void Parser::edges() {
   snap_.edge_name = std::move(parsed.name);
   snap_.edge_to = std::move(parsed.to);
   snap_.edge_row_offsets = std::move(parsed.row_offsets);
+  snap_.edge_block_sums = std::move(parsed.block_sums);
+  snap_.edge_rows_end = scan_.offset_of(parsed.end);
 }
 
 namespace {
@@ -524,6 +533,8 @@ bool Parser::nodes_and_edges() {
   snap_.edge_name = std::move(parsed->name);
   snap_.edge_to = std::move(parsed->to);
   snap_.edge_row_offsets = std::move(parsed->row_offsets);
+  snap_.edge_block_sums = std::move(parsed->block_sums);
+  snap_.edge_rows_end = scan_.offset_of(parsed->end);
   scan_.skip_to(parsed->end);
   return true;
 }
@@ -548,9 +559,10 @@ void Parser::locations() {
   const std::size_t fields = m.location_field_count;
   std::vector<std::uint64_t> row(fields);
   if (!scan_.begin_array("locations")) return;
-  // Each location takes at least two bytes a field: the bound on the count,
-  // reserved (address space until used) so the array is not regrown.
-  raw_locations_.reserve(static_cast<std::size_t>(scan_.remaining() / (2 * fields)));
+  // Each location takes at least two bytes a field; reserved up to a
+  // million (32 MB, address space until used), beyond that regrown: the
+  // bound alone is 16 times the bytes left, for one-field rows.
+  raw_locations_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(scan_.remaining() / (2 * fields), 1 << 20)));
   auto column = [&](int at) -> std::uint64_t { return at == kNoField ? 0 : row[static_cast<std::size_t>(at)]; };
   for (bool more = true; more;) {
     const char* row_start = scan_.position();

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -85,60 +86,104 @@ class EdgeLabeler {
 };
 
 // The objects' edge labels of a memory-mapped snapshot, read back from the
-// file when a chain asks for one (at most kEdgeRowsPerOffset rows parsed
-// from the nearest recorded row offset), instead of a column of 4 bytes an
-// edge. The file stays mapped, its pages resident only while read.
+// file when a chain asks for them, instead of a column of 4 bytes an edge:
+// the block of kEdgeRowsPerOffset rows holding an edge is read with pread
+// (from the offset the parse recorded) and parsed again. pread, not the
+// map: a file cut short meanwhile reads short (an error) where the map
+// would raise SIGBUS. A block must add up to the sum the parse recorded,
+// and the edge must still lead to the node the graph holds; else the file
+// changed after it was read, and the lookup says so.
 class FileEdgeLabels final : public EdgeLabelSource {
  public:
-  FileEdgeLabels(std::shared_ptr<const FileMapping> file, std::string path, const v8::Meta& m,
-                 std::vector<std::uint64_t> row_offsets, std::shared_ptr<const EdgeLabeler> labeler)
-      : file_(std::move(file)), path_(std::move(path)), fields_(m.edge_field_count),
-        type_at_(static_cast<std::size_t>(m.edge_type)), name_at_(static_cast<std::size_t>(m.edge_name)),
-        to_at_(static_cast<std::size_t>(m.edge_to)), node_fields_(m.node_field_count),
-        row_offsets_(std::move(row_offsets)), labeler_(std::move(labeler)) {}
+  FileEdgeLabels(std::shared_ptr<const FileMapping> file, std::string path, const v8::Snapshot& s,
+                 std::shared_ptr<const EdgeLabeler> labeler)
+      : file_(std::move(file)), path_(std::move(path)), fields_(s.meta.edge_field_count),
+        type_at_(static_cast<std::size_t>(s.meta.edge_type)), name_at_(static_cast<std::size_t>(s.meta.edge_name)),
+        to_at_(static_cast<std::size_t>(s.meta.edge_to)), node_fields_(s.meta.node_field_count),
+        edge_count_(s.edge_count()), rows_end_(s.edge_rows_end), row_offsets_(s.edge_row_offsets),
+        block_sums_(s.edge_block_sums), labeler_(std::move(labeler)) {}
 
   EdgeLabel label(EdgeIndex object_edge, NodeIndex target) const override {
-    try {
-      return read_label(object_edge, target);
-    } catch (const InputError&) {
-      // The rows parsed when the file was read: only a changed file fails here.
-      throw InputError("the file changed after it was read: edge #" + std::to_string(object_edge) +
-                           " is no longer the edge it was",
-                       std::nullopt, path_, std::string(kFormatName));
+    EdgeLabel out;
+    labels({&object_edge, 1}, {&target, 1}, {&out, 1});
+    return out;
+  }
+
+  void labels(std::span<const EdgeIndex> object_edges, std::span<const NodeIndex> targets,
+              std::span<EdgeLabel> out) const override {
+    // By block, each block read once.
+    std::vector<std::size_t> order(object_edges.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return object_edges[a] < object_edges[b]; });
+    std::vector<Row> rows;
+    std::uint64_t block_read = ~std::uint64_t{0};
+    for (const std::size_t i : order) {
+      const EdgeIndex e = object_edges[i];
+      const std::uint64_t block = e / v8::kEdgeRowsPerOffset;
+      if (block >= row_offsets_.size()) throw std::logic_error("FileEdgeLabels: an edge past the edges read");
+      if (block != block_read) {
+        rows = read_block(block);
+        block_read = block;
+      }
+      const Row& row = rows[e - block * v8::kEdgeRowsPerOffset];
+      const std::optional<EdgeLabel> label =
+          row.to % node_fields_ == 0 && row.to / node_fields_ + 1 == targets[i] ? labeler_->known(row.type, row.name)
+                                                                                : std::nullopt;
+      if (!label) changed(e);
+      out[i] = *label;
     }
   }
 
  private:
-  EdgeLabel read_label(EdgeIndex object_edge, NodeIndex target) const {
-    const std::uint64_t block = object_edge / v8::kEdgeRowsPerOffset;
-    if (block >= row_offsets_.size()) throw std::logic_error("FileEdgeLabels: edge past the edges read");
-    json::Scanner scan(file_->bytes(), false, row_offsets_[block]);
-    std::vector<std::uint64_t> row(fields_);
-    for (std::uint64_t e = block * v8::kEdgeRowsPerOffset;; ++e) {
-      for (std::size_t f = 0; f < fields_; ++f) {
-        if (f > 0 && !scan.next("edges")) changed();
-        row[f] = scan.read_uint("edges");
+  struct Row {
+    std::uint8_t type;
+    std::uint32_t name;
+    std::uint64_t to;
+  };
+
+  // The rows of one block, parsed from the file again.
+  std::vector<Row> read_block(std::uint64_t block) const {
+    const std::uint64_t first = block * v8::kEdgeRowsPerOffset;
+    const std::uint64_t count = std::min<std::uint64_t>(v8::kEdgeRowsPerOffset, edge_count_ - first);
+    const std::uint64_t from = row_offsets_[block];
+    const std::uint64_t to = block + 1 < row_offsets_.size() ? row_offsets_[block + 1] : rows_end_;
+    std::string bytes(to - from, '\0');
+    const ssize_t got = pread(file_->fd(), bytes.data(), bytes.size(), static_cast<off_t>(from));
+    if (got != static_cast<ssize_t>(bytes.size())) changed(first);
+    std::vector<Row> rows;
+    std::vector<std::uint64_t> values(fields_);
+    std::uint64_t sum = 0;
+    try {
+      json::Scanner scan(bytes, false);
+      for (std::uint64_t r = 0; r < count; ++r) {
+        if (r > 0 && !scan.next("edges")) changed(first);
+        for (std::size_t f = 0; f < fields_; ++f) {
+          if (f > 0 && !scan.next("edges")) changed(first);
+          values[f] = scan.read_uint("edges");
+        }
+        const std::uint64_t type = values[type_at_], name = values[name_at_], target = values[to_at_];
+        if (type > 0xFF || name > 0xFFFFFFFFu) changed(first);
+        sum += type + name + target;
+        rows.push_back({static_cast<std::uint8_t>(type), static_cast<std::uint32_t>(name), target});
       }
-      if (e == object_edge) break;
-      if (!scan.next("edges")) changed();
+    } catch (const InputError&) {
+      changed(first);
     }
-    // The edge read back must still be the edge the graph holds.
-    const std::uint64_t to = row[to_at_];
-    if (to % node_fields_ != 0 || to / node_fields_ + 1 != target || row[type_at_] > 0xFF ||
-        row[name_at_] > 0xFFFFFFFFu) {
-      changed();
-    }
-    const auto label =
-        labeler_->known(static_cast<std::uint8_t>(row[type_at_]), static_cast<std::uint32_t>(row[name_at_]));
-    if (!label) changed();
-    return *label;
+    if (sum != block_sums_[block]) changed(first);
+    return rows;
   }
-  [[noreturn]] static void changed() { throw InputError("not the edge read before"); }  // see label()
+
+  [[noreturn]] void changed(EdgeIndex object_edge) const {
+    throw InputError("the file changed after it was read: edge #" + std::to_string(object_edge) +
+                         " is no longer the edge it was",
+                     std::nullopt, path_, std::string(kFormatName));
+  }
 
   std::shared_ptr<const FileMapping> file_;
   std::string path_;
   std::size_t fields_, type_at_, name_at_, to_at_, node_fields_;
-  std::vector<std::uint64_t> row_offsets_;
+  std::uint64_t edge_count_, rows_end_;
+  std::vector<std::uint64_t> row_offsets_, block_sums_;
   std::shared_ptr<const EdgeLabeler> labeler_;
 };
 
@@ -325,8 +370,8 @@ GraphColumns graph_columns(v8::Snapshot& s, const v8::Retention& r, Namer& namer
     c.edge_label = std::move(s.edge_name);
   } else {
     BigVector<std::uint32_t>().swap(s.edge_name);
-    c.edge_labels = std::make_shared<FileEdgeLabels>(labels_in->shared_mapping(), labels_in->path(), s.meta,
-                                                     std::move(s.edge_row_offsets), namer.labeler());
+    c.edge_labels =
+        std::make_shared<FileEdgeLabels>(labels_in->shared_mapping(), labels_in->path(), s, namer.labeler());
   }
   c.edge_kind = std::move(s.edge_type);
   return c;

@@ -81,6 +81,10 @@ struct Snapshot {
   // offsets): so one edge can be read again from the file (its label, for
   // a chain) by parsing at most that many rows.
   std::vector<std::uint64_t> edge_row_offsets;
+  // Per block of kEdgeRowsPerOffset rows, the sum of their type,
+  // name_or_index and to_node fields: a block read again must add up the same.
+  std::vector<std::uint64_t> edge_block_sums;
+  std::uint64_t edge_rows_end = 0;  // the byte offset just past the edges array
   // The string table, concatenated.
   std::string string_bytes;
   BigVector<std::uint64_t> string_begin;  // string_count + 1
