@@ -26,7 +26,29 @@ inline constexpr std::size_t kDirectMapBytes = std::size_t{4} << 20;
 // value-initialises what it sizes) or a fresh one. Throws std::bad_alloc.
 void* map(std::size_t bytes);
 void unmap(void* p, std::size_t bytes);
+
+// While one of these lives, map() on this thread takes fresh memory, never
+// a freed block: for reservations far bigger than what will be used (a
+// DFS stack reserved for every edge), whose untouched part must stay
+// address space only, where a reused block is resident throughout.
+class AddressSpaceOnly {
+ public:
+  AddressSpaceOnly();
+  ~AddressSpaceOnly();
+  AddressSpaceOnly(const AddressSpaceOnly&) = delete;
+  AddressSpaceOnly& operator=(const AddressSpaceOnly&) = delete;
+
+ private:
+  bool outer_;
+};
 }  // namespace big_memory
+
+// v.reserve(n) with fresh memory (see big_memory::AddressSpaceOnly).
+template <class Vector>
+void reserve_address_space(Vector& v, std::size_t n) {
+  const big_memory::AddressSpaceOnly fresh;
+  v.reserve(n);
+}
 
 template <class T>
 struct HugePageAllocator {

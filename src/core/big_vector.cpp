@@ -78,6 +78,8 @@ class Recycler {
   std::size_t next_ = 0;
 };
 
+thread_local bool fresh_only = false;  // an AddressSpaceOnly lives on this thread
+
 Recycler& recycler() {
   static Recycler* const instance = new Recycler;  // never destroyed: arrays may be freed during exit
   return *instance;
@@ -93,7 +95,7 @@ void* map(std::size_t bytes) {
   // resident. (Asking for all of it made every array's tail a full 2 MiB
   // page: 13 MB of a 5M-node V8 analysis' peak, its 16 arrays' tails.)
   const std::size_t whole_pages = bytes / kHugePage * kHugePage;
-  void* block = recycler().take(length);
+  void* block = fresh_only ? nullptr : recycler().take(length);
   if (block != nullptr) {
     // A block used before may hold resident pages past these bytes, and
     // huge-page advice over the partial page: both undone.
@@ -114,5 +116,8 @@ void* map(std::size_t bytes) {
 }
 
 void unmap(void* p, std::size_t bytes) { recycler().put(p, round_up(bytes, kHugePage)); }
+
+AddressSpaceOnly::AddressSpaceOnly() : outer_(fresh_only) { fresh_only = true; }
+AddressSpaceOnly::~AddressSpaceOnly() { fresh_only = outer_; }
 
 }  // namespace heapscope::big_memory

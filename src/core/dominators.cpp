@@ -208,7 +208,7 @@ void depth_first_over(Layout layout, std::size_t edge_count, DepthFirst& dfs) {
   // The stack grows to at most one entry an edge. A big reservation is
   // address space only (pages arrive when first written), and spares the
   // regrowth copies of an array of tens of millions of entries.
-  stack.reserve(edge_count);
+  reserve_address_space(stack, edge_count);
   std::uint32_t visited = 0;
   std::size_t logged = 0;
   auto visit = [&](Target target, std::uint32_t parent) {
@@ -233,7 +233,7 @@ void depth_first_over(Layout layout, std::size_t edge_count, DepthFirst& dfs) {
     } else {
       // More than sized for (nodes no root reaches, so fewer tree edges):
       // grown once to the bound, every edge, not doubled step by step.
-      if (dfs.non_tree.capacity() < edge_count) dfs.non_tree.reserve(edge_count);
+      if (dfs.non_tree.capacity() < edge_count) reserve_address_space(dfs.non_tree, edge_count);
       dfs.non_tree.push_back({number, top.parent});
       ++logged;
     }

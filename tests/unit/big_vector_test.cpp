@@ -95,3 +95,19 @@ TEST_CASE("BigVector: a freed array is handed out again, and a sized one still r
   cut.resize(4'500'000);
   CHECK(std::all_of(cut.begin(), cut.end(), [](std::uint8_t x) { return x == 0; }));
 }
+
+TEST_CASE("BigVector: a reservation of address space only never gets a freed (resident) block") {
+  const void* freed = nullptr;
+  {
+    BigVector<std::uint32_t> used(3'000'000, 7);
+    freed = used.data();
+  }
+  BigVector<std::uint32_t> stack;
+  reserve_address_space(stack, 2'000'000);
+  CHECK(static_cast<const void*>(stack.data()) != freed);
+  CHECK_FALSE(resident(stack.data()));
+  // The next ordinary allocation still gets the freed block.
+  BigVector<std::uint32_t> sized;
+  sized.reserve(2'000'000);
+  CHECK(static_cast<const void*>(sized.data()) == freed);
+}

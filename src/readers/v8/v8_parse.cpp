@@ -354,9 +354,11 @@ ParsedEdges parse_edge_rows(json::Scanner& scan, const Meta& m, const std::optio
   const std::size_t node_fields = kNodeFields != 0 ? kNodeFields : m.node_field_count;
   const std::size_t fields = m.edge_field_count;
   ParsedEdges out;
-  out.type.reserve(capacity);
-  out.name.reserve(capacity);
-  out.to.reserve(capacity);
+  // Bounded by the bytes when the nodes are not known yet: up to 4 times
+  // what is used, so address space only, never a freed block (resident).
+  reserve_address_space(out.type, capacity);
+  reserve_address_space(out.name, capacity);
+  reserve_address_space(out.to, capacity);
   std::vector<std::uint64_t> row(fields);
   const auto type_count = m.edge_types.size();
   const auto type_at = static_cast<std::size_t>(m.edge_type);
