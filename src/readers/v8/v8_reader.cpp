@@ -5,17 +5,17 @@
 #include "readers/v8/v8_reader.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
-
-#include <string>
 
 #include "heapscope/error.hpp"
 #include "readers/json/json_scanner.hpp"
@@ -129,7 +129,7 @@ class FileEdgeLabels final : public EdgeLabelSource {
       const std::optional<EdgeLabel> label =
           row.to % node_fields_ == 0 && row.to / node_fields_ + 1 == targets[i] ? labeler_->known(row.type, row.name)
                                                                                 : std::nullopt;
-      if (!label) changed(e);
+      if (!label) changed(e, e);
       out[i] = *label;
     }
   }
@@ -147,36 +147,42 @@ class FileEdgeLabels final : public EdgeLabelSource {
     const std::uint64_t count = std::min<std::uint64_t>(v8::kEdgeRowsPerOffset, edge_count_ - first);
     const std::uint64_t from = row_offsets_[block];
     const std::uint64_t to = block + 1 < row_offsets_.size() ? row_offsets_[block + 1] : rows_end_;
+    const auto block_changed = [&] { changed(first, first + count - 1); };
     std::string bytes(to - from, '\0');
-    const ssize_t got = pread(file_->fd(), bytes.data(), bytes.size(), static_cast<off_t>(from));
-    if (got != static_cast<ssize_t>(bytes.size())) changed(first);
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t got = pread(file_->fd(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(from + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) block_changed();  // cut short (or unreadable) since
+      done += static_cast<std::size_t>(got);
+    }
     std::vector<Row> rows;
     std::vector<std::uint64_t> values(fields_);
     std::uint64_t sum = 0;
     try {
       json::Scanner scan(bytes, false);
       for (std::uint64_t r = 0; r < count; ++r) {
-        if (r > 0 && !scan.next("edges")) changed(first);
+        if (r > 0 && !scan.next("edges")) block_changed();
         for (std::size_t f = 0; f < fields_; ++f) {
-          if (f > 0 && !scan.next("edges")) changed(first);
+          if (f > 0 && !scan.next("edges")) block_changed();
           values[f] = scan.read_uint("edges");
         }
         const std::uint64_t type = values[type_at_], name = values[name_at_], target = values[to_at_];
-        if (type > 0xFF || name > 0xFFFFFFFFu) changed(first);
+        if (type > 0xFF || name > 0xFFFFFFFFu) block_changed();
         sum += type + name + target;
         rows.push_back({static_cast<std::uint8_t>(type), static_cast<std::uint32_t>(name), target});
       }
     } catch (const InputError&) {
-      changed(first);
+      block_changed();
     }
-    if (sum != block_sums_[block]) changed(first);
+    if (sum != block_sums_[block]) block_changed();
     return rows;
   }
 
-  [[noreturn]] void changed(EdgeIndex object_edge) const {
-    throw InputError("the file changed after it was read: edge #" + std::to_string(object_edge) +
-                         " is no longer the edge it was",
-                     std::nullopt, path_, std::string(kFormatName));
+  [[noreturn]] void changed(EdgeIndex first, EdgeIndex last) const {
+    const std::string edges = first == last ? "edge #" + std::to_string(first) + " is no longer the edge it was"
+                                            : "edges #" + std::to_string(first) + "-#" + std::to_string(last) +
+                                                  " are no longer the edges they were";
+    throw InputError("the file changed after it was read: " + edges, std::nullopt, path_, std::string(kFormatName));
   }
 
   std::shared_ptr<const FileMapping> file_;
