@@ -26,6 +26,9 @@ inline constexpr std::size_t kDirectMapBytes = std::size_t{4} << 20;
 // value-initialises what it sizes) or a fresh one. Throws std::bad_alloc.
 void* map(std::size_t bytes);
 void unmap(void* p, std::size_t bytes);
+// Unmaps the freed blocks kept for the next map(): for a caller that frees
+// a big array just before a phase that holds much and allocates little.
+void release_freed();
 
 // While one of these lives, map() on this thread takes fresh memory, never
 // a freed block: for reservations far bigger than what will be used (a

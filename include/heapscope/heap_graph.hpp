@@ -6,6 +6,7 @@
 // the reader added them. Out-edges are CSR (out_begin_/edge_target_); the
 // reverse (strong in-edges) is built on demand by StrongReferrers. Weak edges
 // are kept (for display) but never retain.
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -79,6 +80,32 @@ class EdgeLabelSource {
                       std::span<EdgeLabel> out) const {
     for (std::size_t i = 0; i < object_edges.size(); ++i) out[i] = label(object_edges[i], targets[i]);
   }
+};
+
+// A per-node column of string ids where many nodes have none (allocation
+// sites: a V8 snapshot locates one object in five), as a bit a node, a
+// running count every 64 nodes and the ids of the nodes that have one: 5
+// MB instead of 20 for 5M nodes of which 1M have a site, and never more
+// than 1.1 bits a node over the plain column.
+class SparseIdColumn {
+ public:
+  SparseIdColumn() = default;
+  // From one id per node, kNoString for none.
+  explicit SparseIdColumn(const BigVector<StringId>& dense);
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  StringId operator[](NodeIndex n) const {
+    const std::uint64_t word = bits_[n >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (n & 63);
+    if ((word & bit) == 0) return kNoString;
+    return ids_[rank_[n >> 6] + static_cast<std::uint32_t>(std::popcount(word & (bit - 1)))];
+  }
+
+ private:
+  std::size_t size_ = 0;
+  BigVector<std::uint64_t> bits_;   // bit n: node n has an id
+  BigVector<std::uint32_t> rank_;   // ids of the nodes before each 64-node word
+  BigVector<StringId> ids_;         // in node order
 };
 
 struct RootInfo {
@@ -156,7 +183,7 @@ class HeapGraph {
   U64Column shallow_size_;
   BigVector<StringId> type_;
   BigVector<StringId> name_;
-  BigVector<StringId> alloc_site_;  // empty, or one per node
+  SparseIdColumn alloc_site_;  // empty, or one per node
   BigVector<EdgeOffset> out_begin_;  // node_count + 1
   BigVector<NodeIndex> edge_target_;
   BigVector<std::uint32_t> edge_label_;  // every edge's, or only the roots' (see lazy_labels_)

@@ -59,6 +59,14 @@ class Recycler {
     }
     return found;
   }
+  // Unmaps every kept block.
+  void release_all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Block& block : blocks_) {
+      if (block.p != nullptr) munmap(block.p, block.length);
+      block = {};
+    }
+  }
   // Keeps a freed block (unmapping the oldest one when full).
   void put(void* p, std::size_t length) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -116,6 +124,8 @@ void* map(std::size_t bytes) {
 }
 
 void unmap(void* p, std::size_t bytes) { recycler().put(p, round_up(bytes, kHugePage)); }
+
+void release_freed() { recycler().release_all(); }
 
 AddressSpaceOnly::AddressSpaceOnly() : outer_(fresh_only) { fresh_only = true; }
 AddressSpaceOnly::~AddressSpaceOnly() { fresh_only = outer_; }

@@ -182,7 +182,8 @@ HeapGraph GraphBuilder::build() && {
   graph.shallow_size_ = std::move(shallow_size_);
   graph.type_ = std::move(type_);
   graph.name_ = std::move(name_);
-  graph.alloc_site_ = std::move(alloc_site_);
+  if (!alloc_site_.empty()) graph.alloc_site_ = SparseIdColumn(alloc_site_);
+  BigVector<StringId>().swap(alloc_site_);
   finish(graph);
   return graph;
 }
@@ -279,6 +280,22 @@ void GraphColumns::push_edges_end() {
   out_begin.push_back(static_cast<EdgeOffset>(edge_target.size()));
 }
 
+SparseIdColumn::SparseIdColumn(const BigVector<StringId>& dense)
+    : size_(dense.size()), bits_((dense.size() + 63) / 64, 0), rank_(bits_.size(), 0) {
+  std::size_t count = 0;
+  for (const StringId id : dense) count += id != kNoString ? 1 : 0;
+  ids_.reserve(count);
+  for (std::size_t word = 0; word < bits_.size(); ++word) {
+    rank_[word] = static_cast<std::uint32_t>(ids_.size());
+    const std::size_t end = std::min(dense.size(), (word + 1) * 64);
+    for (std::size_t n = word * 64; n < end; ++n) {
+      if (dense[n] == kNoString) continue;
+      bits_[word] |= std::uint64_t{1} << (n & 63);
+      ids_.push_back(dense[n]);
+    }
+  }
+}
+
 std::vector<EdgeLabel> HeapGraph::edge_labels(std::span<const EdgeIndex> edges) const {
   std::vector<EdgeLabel> labels(edges.size());
   std::vector<std::size_t> lazy;  // positions of the edges whose labels are not in the column
@@ -373,7 +390,8 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   graph.shallow_size_ = std::move(columns.shallow_size);
   graph.type_ = std::move(columns.type);
   graph.name_ = std::move(columns.name);
-  graph.alloc_site_ = std::move(columns.alloc_site);
+  if (!columns.alloc_site.empty()) graph.alloc_site_ = SparseIdColumn(columns.alloc_site);
+  BigVector<StringId>().swap(columns.alloc_site);
   graph.out_begin_ = std::move(columns.out_begin);
   graph.edge_target_ = std::move(columns.edge_target);
   graph.edge_label_ = std::move(columns.edge_label);

@@ -229,3 +229,19 @@ TEST_CASE("nodes_by_id is sorted whether ids come in a few ascending runs or in 
     }
   }
 }
+
+TEST_CASE("SparseIdColumn: every node's id, or none, as the plain column has it") {
+  for (const double share : {0.0, 0.2, 0.97, 1.0}) {
+    BigVector<StringId> dense(5'000 + 37, kNoString);  // not a multiple of 64
+    std::uint32_t x = 12345;
+    for (StringId& id : dense) {
+      x = x * 1103515245u + 12345u;
+      if ((x >> 8) % 1000 < share * 1000) id = x >> 12;
+    }
+    const SparseIdColumn sparse(dense);
+    CHECK(sparse.size() == dense.size());
+    std::size_t wrong = 0;
+    for (NodeIndex n = 0; n < dense.size(); ++n) wrong += sparse[n] == dense[n] ? 0 : 1;
+    CHECK_MESSAGE(wrong == 0, "share ", share);
+  }
+}

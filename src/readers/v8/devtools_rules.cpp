@@ -70,13 +70,17 @@ class Rules {
  public:
   explicit Rules(Snapshot& s) : s_(s), m_(s.meta), n_(static_cast<std::uint32_t>(s.node_count())) {}
 
-  Retention run() {
+  // In DevTools' order, but the shallow sizes moved after the rules that
+  // read names (none reads a shallow size): their owners array is the
+  // rules' biggest, so names_read() can free the names before it is made.
+  Retention run(const std::function<void()>& names_read) {
     Retention r;
     r.detached = propagate_dom_state();
-    r.transferred_sizes = transfer_shallow_sizes();
     const BitSet page = page_owned_nodes();
     r.page_owned = page.count();
     r.retaining = essential_edges(page);
+    if (names_read) names_read();
+    r.transferred_sizes = transfer_shallow_sizes();
     find_unreached(r);
     return r;
   }
@@ -302,6 +306,8 @@ class Rules {
 
 }  // namespace
 
-Retention apply_devtools_rules(Snapshot& snapshot) { return Rules(snapshot).run(); }
+Retention apply_devtools_rules(Snapshot& snapshot, const std::function<void()>& names_read) {
+  return Rules(snapshot).run(names_read);
+}
 
 }  // namespace heapscope::readers::v8

@@ -3,6 +3,7 @@
 // heapscope's generic dominator computation gives DevTools' retained sizes.
 // docs/v8.md states the rules and why this reproduces DevTools exactly.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,10 @@ struct Retention {
 
 // Applies the rules; moves the self sizes of owned hidden/array nodes to
 // their owner in snapshot.self_size (as DevTools' Summary shows them).
-Retention apply_devtools_rules(Snapshot& snapshot);
+// names_read, when given, is called as soon as no rule will read the edge
+// names (snapshot.edge_name) or the strings again, so a caller may free
+// them before the rest of the rules run.
+Retention apply_devtools_rules(Snapshot& snapshot, const std::function<void()>& names_read = {});
 
 // The table id T of a WeakMap ephemeron edge name
 // "<n> / part of key (<k> @<id>) -> value (<v> @<id>) pair in WeakMap (table @T)".

@@ -58,6 +58,13 @@ class EdgeLabeler {
   StringId text(std::uint32_t string_index) const { return text_[string_index]; }
   std::size_t string_count() const { return text_.size(); }
 
+  // Whether an edge's label is a number with no string made up front (the
+  // rest are known() from the start; these after add_number()).
+  static bool needs_number(const v8::Meta& m, std::uint8_t type, std::uint32_t value) {
+    if (type == m.e_element) return value > EdgeLabel::kMaxIndex && value >= kSmallNumbers;
+    return type == m.e_hidden && value >= kSmallNumbers;
+  }
+
   // The label when it needs no new string: all but hidden edges with an
   // index that add_number() has not seen. Reads only: safe beside other readers.
   std::optional<EdgeLabel> known(std::uint8_t type, std::uint32_t value) const {
@@ -346,15 +353,38 @@ std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Reten
                                                 bool write_labels) {
   std::vector<std::uint32_t> unnamed;
   for (std::uint32_t e = 0; e < s.edge_count(); ++e) {
-    const std::optional<EdgeLabel> label = namer.known_edge_label(e);
-    if (!label) {
-      unnamed.push_back(e);
-    } else if (write_labels) {
-      s.edge_name[e] = label->raw();
+    if (write_labels) {  // else the names are gone already (drop_edge_names)
+      const std::optional<EdgeLabel> label = namer.known_edge_label(e);
+      if (label) {
+        s.edge_name[e] = label->raw();
+      } else {
+        unnamed.push_back(e);
+      }
     }
     s.edge_type[e] = static_cast<std::uint8_t>(r.retaining.test(e) ? EdgeKind::Strong : EdgeKind::Weak);
   }
   return unnamed;
+}
+
+// For labels left in the file, once the DevTools rules have read the parsed
+// edge names: the numbers among them that will need a string (interned
+// later, when the builder is free), and the names freed but for the root's
+// edges, which add_roots() reads (48 MB of the read's peak for 12M edges).
+std::vector<std::uint32_t> drop_edge_names(v8::Snapshot& s) {
+  std::vector<std::uint32_t> numbers;
+  for (std::uint32_t e = 0; e < s.edge_count(); ++e) {
+    if (EdgeLabeler::needs_number(s.meta, s.edge_type[e], s.edge_name[e])) numbers.push_back(s.edge_name[e]);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+  {
+    BigVector<std::uint32_t> kept(s.edge_name.begin(), s.edge_name.begin() + s.first_edge[s.root + 1]);
+    s.edge_name.swap(kept);
+  }
+  // Returned now, not kept for the next big allocation: the rest of the
+  // rules and the strings' interning, the read's peak, come first.
+  big_memory::release_freed();
+  return numbers;
 }
 
 // The graph's columns: the nodes named on this thread while the edges are
@@ -362,15 +392,13 @@ std::vector<std::uint32_t> label_edges_in_place(v8::Snapshot& s, const v8::Reten
 // `labels_in` (a memory-mapped file), the objects' edge labels are not
 // kept: the graph reads each one back from the file when a chain needs it.
 GraphColumns graph_columns(v8::Snapshot& s, const v8::Retention& r, Namer& namer, GraphColumns sized,
-                           const InputFile* labels_in) {
+                           const InputFile* labels_in, const std::vector<std::uint32_t>& numbers_to_intern) {
   const bool write_labels = labels_in == nullptr;
   std::future<std::vector<std::uint32_t>> labelled =
       std::async(std::launch::async, [&] { return label_edges_in_place(s, r, namer, write_labels); });
   GraphColumns c = node_columns(s, namer, std::move(sized));  // if this throws, the future's destructor waits
-  for (const std::uint32_t e : labelled.get()) {
-    const EdgeLabel label = namer.number_label(s.edge_name[e]);  // interned for the file's labels too
-    if (write_labels) s.edge_name[e] = label.raw();
-  }
+  for (const std::uint32_t e : labelled.get()) s.edge_name[e] = namer.number_label(s.edge_name[e]).raw();
+  for (const std::uint32_t number : numbers_to_intern) namer.number_label(number);  // for the file's labels
   c.edge_target = std::move(s.edge_to);
   if (write_labels) {
     c.edge_label = std::move(s.edge_name);
@@ -447,7 +475,16 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   GraphBuilder& builder = built.builder;
   std::future<std::vector<StringId>> interned =
       std::async(std::launch::async, [&snapshot, &builder] { return intern_strings(snapshot, builder.strings()); });
-  const v8::Retention retention = v8::apply_devtools_rules(snapshot);  // if this throws, the future waits
+  // Labels stay in the file when it is mapped (a decompressed copy would
+  // cost the whole file, not 4 bytes an edge) and every edge row was found;
+  // then the parsed names go as soon as the rules have read them.
+  const bool labels_in_file =
+      input.is_mapped() && snapshot.edge_row_offsets.size() ==
+                               (snapshot.edge_count() + v8::kEdgeRowsPerOffset - 1) / v8::kEdgeRowsPerOffset;
+  std::vector<std::uint32_t> numbers_to_intern;
+  const v8::Retention retention = v8::apply_devtools_rules(snapshot, [&] {
+    if (labels_in_file) numbers_to_intern = drop_edge_names(snapshot);
+  });  // if this throws, the future waits
   spdlog::debug("v8: DevTools rules in {:.0f} ms", clock.lap() * 1e3);
   std::vector<StringId> text = interned.get();
   spdlog::debug("v8: {} strings interned, {:.0f} ms more", snapshot.string_count(), clock.lap() * 1e3);
@@ -456,12 +493,8 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   Namer namer(snapshot, retention, builder, std::move(text));
   add_roots(snapshot, retention, namer, builder);  // reads the edges: before label_edges_in_place
   add_meta(snapshot, retention, namer, builder, warnings);  // counts the edges: before label_edges_in_place
-  // Labels stay in the file when it is mapped (a decompressed copy would
-  // cost the whole file, not 4 bytes an edge) and every edge row was found.
-  const bool labels_in_file =
-      input.is_mapped() && snapshot.edge_row_offsets.size() ==
-                               (snapshot.edge_count() + v8::kEdgeRowsPerOffset - 1) / v8::kEdgeRowsPerOffset;
-  built.columns = graph_columns(snapshot, retention, namer, std::move(sized), labels_in_file ? &input : nullptr);
+  built.columns = graph_columns(snapshot, retention, namer, std::move(sized), labels_in_file ? &input : nullptr,
+                                numbers_to_intern);
   if (labels_in_file) spdlog::debug("v8: edge labels left in the file, read back for chains");
   spdlog::debug("v8: graph columns in {:.0f} ms", clock.lap() * 1e3);
   return built;  // the parsed columns are freed here, before build()
