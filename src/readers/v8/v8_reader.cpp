@@ -58,22 +58,24 @@ class EdgeLabeler {
   StringId text(std::uint32_t string_index) const { return text_[string_index]; }
   std::size_t string_count() const { return text_.size(); }
 
-  // Whether an edge's label is a number with no string made up front (the
-  // rest are known() from the start; these after add_number()).
+  // Whether an edge's label is a number with no string made up front: known()
+  // has it only after add_number().
   static bool needs_number(const v8::Meta& m, std::uint8_t type, std::uint32_t value) {
-    if (type == m.e_element) return value > EdgeLabel::kMaxIndex && value >= kSmallNumbers;
-    return type == m.e_hidden && value >= kSmallNumbers;
+    return kind_of(m.e_element, m.e_hidden, type, value) == Kind::BigNumber;
   }
 
   // The label when it needs no new string: all but hidden edges with an
   // index that add_number() has not seen. Reads only: safe beside other readers.
   std::optional<EdgeLabel> known(std::uint8_t type, std::uint32_t value) const {
-    if (type == element_ && value <= EdgeLabel::kMaxIndex) return EdgeLabel::index(value);
-    if (type == element_ || type == hidden_) {
-      if (value < numbers_.size()) return EdgeLabel::named(numbers_[value]);
-      const auto it = big_numbers_.find(value);
-      if (it == big_numbers_.end()) return std::nullopt;
-      return EdgeLabel::named(it->second);
+    switch (kind_of(element_, hidden_, type, value)) {
+      case Kind::Index: return EdgeLabel::index(value);
+      case Kind::SmallNumber: return EdgeLabel::named(numbers_[value]);
+      case Kind::BigNumber: {
+        const auto it = big_numbers_.find(value);
+        if (it == big_numbers_.end()) return std::nullopt;
+        return EdgeLabel::named(it->second);
+      }
+      case Kind::String: break;
     }
     if (value >= text_.size()) return std::nullopt;  // validated in a parse; not in a file read again
     return EdgeLabel::named(text_[value]);
@@ -87,6 +89,15 @@ class EdgeLabeler {
 
  private:
   static constexpr std::uint32_t kSmallNumbers = 4096;
+  // What an edge's label is: "[i]" (elements), a number as a name (hidden
+  // edges, and elements past EdgeLabel's indices) made up front or not, or
+  // a V8 string.
+  enum class Kind { Index, SmallNumber, BigNumber, String };
+  static Kind kind_of(std::uint8_t element, std::uint8_t hidden, std::uint8_t type, std::uint32_t value) {
+    if (type == element && value <= EdgeLabel::kMaxIndex) return Kind::Index;
+    if (type == element || type == hidden) return value < kSmallNumbers ? Kind::SmallNumber : Kind::BigNumber;
+    return Kind::String;
+  }
   std::uint8_t element_, hidden_;
   std::vector<StringId> text_, numbers_;
   std::unordered_map<std::uint32_t, StringId> big_numbers_;
