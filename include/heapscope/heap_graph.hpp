@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "heapscope/big_vector.hpp"
+#include "heapscope/id_column.hpp"
 #include "heapscope/string_table.hpp"
 #include "heapscope/u64_column.hpp"
 
@@ -179,7 +180,7 @@ class HeapGraph {
 
  private:
   friend class GraphBuilder;
-  U64Column object_id_;
+  IdColumn object_id_;
   U64Column shallow_size_;
   BigVector<StringId> type_;
   BigVector<StringId> name_;
@@ -233,7 +234,7 @@ enum class TargetNaming {
 // the roots' edges are put in front of them (reserve that much spare
 // capacity, at most one per object, and no reallocation happens).
 struct GraphColumns {
-  U64Column object_id;
+  IdColumn object_id;  // plain, or runs (IdColumn::runs()) for ids that come in runs
   U64Column shallow_size;
   BigVector<StringId> type;
   BigVector<StringId> name;        // empty (no object has a name), or one per node

@@ -178,7 +178,7 @@ HeapGraph GraphBuilder::build() && {
   graph.weak_edge_bits_ = weak_bits(edge_kind_, root_edges);
   BigVector<std::uint8_t>().swap(edge_kind_);
 
-  graph.object_id_ = std::move(object_id_);
+  graph.object_id_ = IdColumn(std::move(object_id_));
   graph.shallow_size_ = std::move(shallow_size_);
   graph.type_ = std::move(type_);
   graph.name_ = std::move(name_);
@@ -223,13 +223,12 @@ void sort_runs(It first, It last) {
 // pairs are made one id range at a time (ranges of about equal size, cut at
 // sampled ids), so they never exist for all nodes at once: for a Python
 // core, whose ids are addresses, that was the read's peak (16 bytes a node).
-BigVector<NodeIndex> sort_nodes_by_id(const U64Column& object_id) {
+BigVector<NodeIndex> sort_nodes_by_id(const IdColumn& object_id) {
   const std::size_t objects = object_id.size() - 1;  // nodes 1..objects
   BigVector<NodeIndex> sorted(objects);
-  if (object_id.is_narrow()) {
-    const std::uint32_t* const id = object_id.narrow_values().data();
+  if (object_id.fits_32_bits()) {
     BigVector<std::uint64_t> keys(objects);
-    for (NodeIndex n = 1; n <= objects; ++n) keys[n - 1] = std::uint64_t{id[n]} << 32 | n;
+    for (NodeIndex n = 1; n <= objects; ++n) keys[n - 1] = object_id[n] << 32 | n;
     sort_runs(keys.begin(), keys.end());
     for (std::size_t i = 0; i < objects; ++i) sorted[i] = static_cast<NodeIndex>(keys[i]);
     return sorted;
@@ -381,7 +380,7 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   columns.edge_target.insert(columns.edge_target.begin(), root_targets.begin(), root_targets.end());
   columns.edge_label.insert(columns.edge_label.begin(), root_labels.begin(), root_labels.end());
 
-  columns.object_id.set(0, 0);
+  if (columns.object_id[0] != 0) columns.object_id.set(0, 0);  // (a column of runs comes with its 0 in place)
   columns.shallow_size.set(0, 0);
   columns.type[0] = strings_.intern("(root)");
   if (!columns.name.empty()) columns.name[0] = kNoString;

@@ -247,7 +247,7 @@ class Rules {
         if (t == m_.e_internal) {
           // The WeakMap table's edge to a value: the key's twin edge retains it.
           const auto table = table_of(s_.edge_name[e]);
-          if (table && *table == s_.node_id[node]) continue;
+          if (table && *table == s_.object_id[node + 1]) continue;
         }
         if (!from_root) {
           // Shortcuts mark user roots only where they leave the root.

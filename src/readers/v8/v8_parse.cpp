@@ -274,11 +274,12 @@ void Parser::nodes() {
     const auto n = static_cast<std::size_t>(*m.node_count);
     snap_.node_type.reserve(n);
     snap_.node_name.reserve(n + 1);
-    snap_.node_id.reserve(n + 1);
+    snap_.object_id.reserve(n + 1);
     snap_.self_size.reserve(n + 1);
     snap_.first_edge.reserve(n + 2);
     if (m.node_detachedness != kNoField) snap_.detachedness.reserve(n);
   }
+  snap_.object_id.push_back(0);  // the super-root's slot
   std::vector<std::uint64_t> row(fields);
   const auto type_count = m.node_types.size();
   const bool detachedness = m.node_detachedness != kNoField;
@@ -317,7 +318,7 @@ void Parser::nodes() {
     if (k >= kMaxNodes) bad("too many nodes");
     snap_.node_type.push_back(static_cast<std::uint8_t>(type));
     snap_.node_name.push_back(static_cast<std::uint32_t>(name));
-    snap_.node_id.push_back(static_cast<std::uint32_t>(id));
+    snap_.object_id.push_back(id);
     snap_.self_size.push_back(row[static_cast<std::size_t>(m.node_self_size)]);
     if (detachedness) {
       const std::uint64_t d = row[static_cast<std::size_t>(m.node_detachedness)];

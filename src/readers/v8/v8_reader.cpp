@@ -346,7 +346,7 @@ GraphColumns node_columns(v8::Snapshot& s, Namer& namer, GraphColumns c) {
     c.alloc_site[loc.node + 1] = namer.intern(site);
   }
   c.name = with_super_root_slot(std::move(s.node_name));
-  c.object_id = U64Column(with_super_root_slot(std::move(s.node_id)));
+  c.object_id = std::move(s.object_id);  // the super-root's slot already in front
   c.shallow_size = std::move(s.self_size);
   c.shallow_size.insert_front(0);
   c.out_begin = with_super_root_slot(std::move(s.first_edge));

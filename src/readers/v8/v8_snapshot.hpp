@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "heapscope/big_vector.hpp"
+#include "heapscope/id_column.hpp"
 #include "heapscope/u64_column.hpp"
 #include "readers/input_file.hpp"
 
@@ -63,11 +64,14 @@ struct Snapshot {
   Meta meta;
   // Per node (ordinal).
   BigVector<std::uint8_t> node_type;
-  // node_name, node_id and self_size are reserved one entry more than the
-  // nodes (first_edge two), so that the graph can adopt them with its
+  // node_name and self_size are reserved one entry more than the nodes
+  // (first_edge two), so that the graph can adopt them with its
   // super-root's slot put in front in place.
   BigVector<std::uint32_t> node_name;
-  BigVector<std::uint32_t> node_id;
+  // The ids with the graph's super-root slot (0) already in front: node k's
+  // is object_id[k + 1]. Runs (IdColumn): V8 numbers objects 2 apart, so
+  // 5M ids take about 1 MB here where a plain column took 20.
+  IdColumn object_id = IdColumn::runs();
   // Self sizes fit 32 bits for every V8 heap object; an embedder node's may
   // not, and then the column widens.
   U64Column self_size;

@@ -932,7 +932,7 @@ class Walker {
     for (std::size_t v = 0; v <= n; ++v) c.out_begin[v + 1] = edge_begin_[v];
     release(edge_begin_);
     objects_.insert(objects_.begin(), 0);  // slot 0 of the node columns is the super-root's
-    c.object_id = U64Column(std::move(objects_));
+    c.object_id = IdColumn(U64Column(std::move(objects_)));
     c.type = std::move(node_type_);
     c.name = std::move(node_label_);
     c.edge_target = std::move(edge_target_);
