@@ -50,7 +50,8 @@ struct DominatorTimings {
 // stack of at most 8 bytes an edge, both written only as far as they grow;
 // then the log regrouped by target (4 bytes a node and a non-tree edge,
 // plus a copy of the log while it is split when targets are scattered),
-// and about 16 bytes a node for the semi-dominators.
+// and 8 bytes a node for the link-eval forest (the semi-dominators are
+// written over the regrouped log's offsets as they are used up).
 DominatorTree compute_dominators(const HeapGraph& graph, WalkLayout layout = WalkLayout::Auto,
                                  DominatorTimings* timings = nullptr);
 
