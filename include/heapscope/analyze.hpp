@@ -25,8 +25,11 @@ struct GraphAnalysis {
   DominatorTimings dominator_timings;  // declared before tree: filled while it is made
   double children_ms = 0, chains_ms = 0;  // the dominator tree's children lists, the BFS for chains
   DominatorTree tree;
-  DominatorChildren children;
+  // Made in this order: the BFS's queue (4 bytes a node) is gone before the
+  // children lists are made (8 bytes a node), instead of coming on top of
+  // them at the peak of the analysis (5M-node V8 snapshot: 20 MB).
   RootDistances distances;
+  DominatorChildren children;
 
   // Depths::Keep when the K-shortest-chains search will run (`paths`).
   explicit GraphAnalysis(const HeapGraph& g, Depths depths = Depths::Skip);

@@ -29,6 +29,11 @@ void unmap(void* p, std::size_t bytes);
 // Unmaps the freed blocks kept for the next map(): for a caller that frees
 // a big array just before a phase that holds much and allocates little.
 void release_freed();
+// Hands the whole pages inside [p, p + bytes) of an array back to the
+// system, for a caller that has read them for the last time (they read as
+// zeros after): an array converted into another one piece by piece then
+// never exists twice over.
+void discard(void* p, std::size_t bytes);
 
 // While one of these lives, map() on this thread takes fresh memory, never
 // a freed block: for reservations far bigger than what will be used (a

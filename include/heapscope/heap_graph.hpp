@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,10 @@ class SparseIdColumn {
   SparseIdColumn() = default;
   // From one id per node, kNoString for none.
   explicit SparseIdColumn(const BigVector<StringId>& dense);
+  // From the nodes that have an id, as (node, id) in increasing node order
+  // (std::invalid_argument otherwise), for `size` nodes: no dense column
+  // first (20 MB of a 5M-node V8 snapshot's read, its peak).
+  SparseIdColumn(std::size_t size, std::span<const std::pair<NodeIndex, StringId>> sorted);
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   StringId operator[](NodeIndex n) const {
@@ -107,6 +112,29 @@ class SparseIdColumn {
   BigVector<std::uint64_t> bits_;   // bit n: node n has an id
   BigVector<std::uint32_t> rank_;   // ids of the nodes before each 64-node word
   BigVector<StringId> ids_;         // in node order
+};
+
+// A per-node column of string ids with few distinct values (types: a few
+// thousand class names for millions of objects), as 16-bit codes into a
+// table of the ids when there are at most 65536 of them, else as the ids:
+// 10 MB instead of 20 for a 5M-node V8 snapshot, 24 instead of 48 for a
+// 12M-allocation core, through the whole analysis.
+class CodedIdColumn {
+ public:
+  CodedIdColumn() = default;
+  // Takes the plain column; made into codes when few enough ids occur, a
+  // piece at a time (the plain column's pages are handed back as they are
+  // read, so the two never exist in full at once).
+  explicit CodedIdColumn(BigVector<StringId>&& plain);
+  bool is_coded() const { return !codes_.empty(); }
+  std::size_t size() const { return is_coded() ? codes_.size() : plain_.size(); }
+  StringId operator[](NodeIndex n) const { return is_coded() ? table_[codes_[n]] : plain_[n]; }
+
+ private:
+  static constexpr std::size_t kMaxCodes = 65536;
+  BigVector<std::uint16_t> codes_;  // empty when plain
+  std::vector<StringId> table_;     // code -> id
+  BigVector<StringId> plain_;       // empty when coded
 };
 
 struct RootInfo {
@@ -182,7 +210,7 @@ class HeapGraph {
   friend class GraphBuilder;
   IdColumn object_id_;
   U64Column shallow_size_;
-  BigVector<StringId> type_;
+  CodedIdColumn type_;
   BigVector<StringId> name_;
   SparseIdColumn alloc_site_;  // empty, or one per node
   BigVector<EdgeOffset> out_begin_;  // node_count + 1
@@ -238,7 +266,7 @@ struct GraphColumns {
   U64Column shallow_size;
   BigVector<StringId> type;
   BigVector<StringId> name;        // empty (no object has a name), or one per node
-  BigVector<StringId> alloc_site;  // empty, or one per node
+  SparseIdColumn alloc_site;  // empty, or one per node
   // node_count + 1 entries: node n's edges are [out_begin[n], out_begin[n+1])
   // counted among the objects' edges (so out_begin[1] == 0); entry 0 is overwritten.
   BigVector<EdgeOffset> out_begin;

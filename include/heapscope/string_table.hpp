@@ -52,7 +52,7 @@ class StringTable {
     return {blocks_[span >> kBlockShift].get() + ((span >> kOffsetShift) & kOffsetMask), length};
   }
   std::size_t size() const { return spans_.size(); }
-  // Room for about `count` strings without growing the index.
+  // Room for `count` more strings without growing the spans or the index.
   void reserve(std::size_t count);
 
  private:

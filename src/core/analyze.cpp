@@ -27,8 +27,8 @@ auto timed(double& ms, Make make) {
 
 GraphAnalysis::GraphAnalysis(const HeapGraph& g, Depths depths)
     : graph(g), tree(compute_dominators(g, WalkLayout::Auto, &dominator_timings)),
-      children(timed(children_ms, [&] { return dominator_children(g, tree); })),
-      distances(timed(chains_ms, [&] { return shortest_paths_from_roots(g, depths); })) {}
+      distances(timed(chains_ms, [&] { return shortest_paths_from_roots(g, depths); })),
+      children(timed(children_ms, [&] { return dominator_children(g, tree); })) {}
 
 ObjectView GraphAnalysis::view(NodeIndex node) const {
   ObjectView v;

@@ -127,6 +127,13 @@ void unmap(void* p, std::size_t bytes) { recycler().put(p, round_up(bytes, kHuge
 
 void release_freed() { recycler().release_all(); }
 
+void discard(void* p, std::size_t bytes) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t first = (begin + kSmallPage - 1) / kSmallPage * kSmallPage;
+  const std::uintptr_t last = (begin + bytes) / kSmallPage * kSmallPage;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 AddressSpaceOnly::AddressSpaceOnly() : outer_(fresh_only) { fresh_only = true; }
 AddressSpaceOnly::~AddressSpaceOnly() { fresh_only = outer_; }
 

@@ -180,7 +180,7 @@ HeapGraph GraphBuilder::build() && {
 
   graph.object_id_ = IdColumn(std::move(object_id_));
   graph.shallow_size_ = std::move(shallow_size_);
-  graph.type_ = std::move(type_);
+  graph.type_ = CodedIdColumn(std::move(type_));
   graph.name_ = std::move(name_);
   if (!alloc_site_.empty()) graph.alloc_site_ = SparseIdColumn(alloc_site_);
   BigVector<StringId>().swap(alloc_site_);
@@ -279,6 +279,32 @@ void GraphColumns::push_edges_end() {
   out_begin.push_back(static_cast<EdgeOffset>(edge_target.size()));
 }
 
+CodedIdColumn::CodedIdColumn(BigVector<StringId>&& plain) {
+  if (plain.empty()) return;
+  // Codes by id, in order of first appearance: one pass to count them (and
+  // give up past kMaxCodes), one to write them.
+  constexpr std::uint32_t kNoCode = 0xFFFFFFFFu;
+  const StringId max_id = *std::max_element(plain.begin(), plain.end());
+  std::vector<std::uint32_t> code_of(std::size_t{max_id} + 1, kNoCode);
+  for (const StringId id : plain) {
+    if (code_of[id] != kNoCode) continue;
+    if (table_.size() == kMaxCodes) {
+      table_.clear();
+      plain_ = std::move(plain);
+      return;
+    }
+    code_of[id] = static_cast<std::uint32_t>(table_.size());
+    table_.push_back(id);
+  }
+  codes_.resize(plain.size());
+  constexpr std::size_t kPiece = std::size_t{1} << 20;  // ids between hand-backs (4 MB)
+  for (std::size_t begin = 0; begin < plain.size(); begin += kPiece) {
+    const std::size_t end = std::min(plain.size(), begin + kPiece);
+    for (std::size_t n = begin; n < end; ++n) codes_[n] = static_cast<std::uint16_t>(code_of[plain[n]]);
+    big_memory::discard(plain.data() + begin, (end - begin) * sizeof(StringId));
+  }
+}
+
 SparseIdColumn::SparseIdColumn(const BigVector<StringId>& dense)
     : size_(dense.size()), bits_((dense.size() + 63) / 64, 0), rank_(bits_.size(), 0) {
   std::size_t count = 0;
@@ -293,6 +319,24 @@ SparseIdColumn::SparseIdColumn(const BigVector<StringId>& dense)
       ids_.push_back(dense[n]);
     }
   }
+}
+
+SparseIdColumn::SparseIdColumn(std::size_t size, std::span<const std::pair<NodeIndex, StringId>> sorted)
+    : size_(size), bits_((size + 63) / 64, 0), rank_(bits_.size(), 0) {
+  ids_.reserve(sorted.size());
+  std::size_t next = 0;  // the first entry not placed yet
+  for (std::size_t word = 0; word < bits_.size(); ++word) {
+    rank_[word] = static_cast<std::uint32_t>(ids_.size());
+    const std::size_t end = std::min(size, (word + 1) * 64);
+    for (; next < sorted.size() && sorted[next].first < end; ++next) {
+      const auto [node, id] = sorted[next];
+      if (next > 0 && node <= sorted[next - 1].first) throw std::invalid_argument("SparseIdColumn: nodes not in increasing order");
+      if (id == kNoString) continue;
+      bits_[word] |= std::uint64_t{1} << (node & 63);
+      ids_.push_back(id);
+    }
+  }
+  if (next != sorted.size()) throw std::invalid_argument("SparseIdColumn: a node past the column's size");
 }
 
 std::vector<EdgeLabel> HeapGraph::edge_labels(std::span<const EdgeIndex> edges) const {
@@ -384,13 +428,14 @@ HeapGraph GraphBuilder::build(GraphColumns&& columns) && {
   columns.shallow_size.set(0, 0);
   columns.type[0] = strings_.intern("(root)");
   if (!columns.name.empty()) columns.name[0] = kNoString;
-  if (!columns.alloc_site.empty()) columns.alloc_site[0] = kNoString;
+  if (!columns.alloc_site.empty() && columns.alloc_site[0] != kNoString) {
+    throw std::logic_error("GraphBuilder::build(columns): the super-root has an allocation site");
+  }
   graph.object_id_ = std::move(columns.object_id);
   graph.shallow_size_ = std::move(columns.shallow_size);
-  graph.type_ = std::move(columns.type);
+  graph.type_ = CodedIdColumn(std::move(columns.type));
   graph.name_ = std::move(columns.name);
-  if (!columns.alloc_site.empty()) graph.alloc_site_ = SparseIdColumn(columns.alloc_site);
-  BigVector<StringId>().swap(columns.alloc_site);
+  graph.alloc_site_ = std::move(columns.alloc_site);
   graph.out_begin_ = std::move(columns.out_begin);
   graph.edge_target_ = std::move(columns.edge_target);
   graph.edge_label_ = std::move(columns.edge_label);

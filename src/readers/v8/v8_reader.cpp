@@ -328,16 +328,45 @@ class Namer {
   std::vector<StringId> closure_, fixed_type_;
 };
 
-// The node columns heapscope computes (types, allocation sites), zeroed,
-// for n nodes and the super-root. Made once the parsed strings are freed,
-// whose memory they then mostly reuse (BigVector): made beside the DevTools
-// rules instead, they were 40 MB of the read's peak for 5M nodes, now the
-// peak of the whole run. (Names are written over the parsed names, in place.)
-GraphColumns sized_node_columns(std::size_t n, bool with_sites) {
+// The node column heapscope computes (types), zeroed, for n nodes and the
+// super-root. Made once the parsed strings are freed, whose memory it then
+// mostly reuses (BigVector): made beside the DevTools rules instead, it was
+// 20 MB of the read's peak for 5M nodes. (Names are written over the parsed
+// names, in place; allocation sites go straight into a sparse column.)
+GraphColumns sized_node_columns(std::size_t n) {
   GraphColumns c;
   c.type.resize(n + 1);
-  if (with_sites) c.alloc_site.resize(n + 1);
   return c;
+}
+
+// Allocation sites ("script 12:3:7") by node, as the graph's sparse column.
+// V8 lists locations in node order; any other order is sorted first, and a
+// node located twice keeps its last location.
+SparseIdColumn allocation_sites(const v8::Snapshot& s, Namer& namer) {
+  std::vector<std::pair<NodeIndex, StringId>> sites;
+  sites.reserve(s.locations.size());
+  for (const v8::Location& loc : s.locations) {
+    // V8 counts lines and columns from 0; editors and DevTools show them from 1.
+    const std::string site = "script " + std::to_string(loc.script_id) + ":" + std::to_string(loc.line + 1ULL) +
+                             ":" + std::to_string(loc.column + 1ULL);
+    sites.emplace_back(loc.node + 1, namer.intern(site));
+  }
+  auto node_before = [](const auto& a, const auto& b) { return a.first < b.first; };
+  auto strictly_increasing = [&] {
+    return std::adjacent_find(sites.begin(), sites.end(), [](const auto& a, const auto& b) { return a.first >= b.first; }) ==
+           sites.end();
+  };
+  if (!strictly_increasing()) {
+    std::stable_sort(sites.begin(), sites.end(), node_before);
+    // Of equal nodes (now neighbours, in file order) the last one stays.
+    std::vector<std::pair<NodeIndex, StringId>> last;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+      if (i + 1 < sites.size() && sites[i + 1].first == sites[i].first) continue;
+      last.push_back(sites[i]);
+    }
+    sites.swap(last);
+  }
+  return SparseIdColumn(s.node_count() + 1, sites);
 }
 
 // A parsed per-node column as the graph's: slot 0, the super-root's, put in
@@ -359,12 +388,7 @@ GraphColumns node_columns(v8::Snapshot& s, Namer& namer, GraphColumns c) {
     c.type[node + 1] = namer.node_type(node);
     s.node_name[node] = namer.node_name(node);
   }
-  for (const v8::Location& loc : s.locations) {
-    // V8 counts lines and columns from 0; editors and DevTools show them from 1.
-    const std::string site = "script " + std::to_string(loc.script_id) + ":" + std::to_string(loc.line + 1ULL) +
-                             ":" + std::to_string(loc.column + 1ULL);
-    c.alloc_site[loc.node + 1] = namer.intern(site);
-  }
+  if (!s.locations.empty()) c.alloc_site = allocation_sites(s, namer);
   c.name = with_super_root_slot(std::move(s.node_name));
   c.object_id = std::move(s.object_id);  // the super-root's slot already in front
   c.shallow_size = std::move(s.self_size);
@@ -520,7 +544,7 @@ BuiltColumns build_from_snapshot(const InputFile& input, std::vector<std::string
   std::vector<StringId> text = interned.get();
   spdlog::debug("v8: {} strings interned, {:.0f} ms more", snapshot.string_count(), clock.lap() * 1e3);
   snapshot.drop_strings();  // interned: the Namer reads them there (38 MB of the read's peak for 5M nodes)
-  GraphColumns sized = sized_node_columns(snapshot.node_count(), !snapshot.locations.empty());
+  GraphColumns sized = sized_node_columns(snapshot.node_count());
   Namer namer(snapshot, retention, builder, std::move(text));
   add_roots(snapshot, retention, namer, builder);  // reads the edges: before label_edges_in_place
   add_meta(snapshot, retention, namer, builder, warnings);  // counts the edges: before label_edges_in_place
